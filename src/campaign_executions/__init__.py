@@ -1,0 +1,1 @@
+"""Run history, delivery analytics and cancel for notification campaigns."""

@@ -1,0 +1,1 @@
+"""Bearer-token validation and permission checks shared by REST and GraphQL."""

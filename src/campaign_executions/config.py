@@ -1,0 +1,71 @@
+"""Settings, read once from CAMPAIGN_EXECUTIONS_* environment variables.
+
+Every variable the service reads is a field below; the README lists them all.
+"""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///campaign_executions.db"
+PLACEHOLDER_SECRETS = frozenset({"", "secret", "changeme", "change-me", "dev"})
+
+
+class Settings(BaseSettings):
+    """The service's configuration; frozen once built."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGN_EXECUTIONS_", frozen=True)
+
+    # Storage. Any SQLAlchemy async URL: sqlite+aiosqlite:///file.db or
+    # postgresql+asyncpg://user@host/db.
+    database_url: str = DEFAULT_DATABASE_URL
+
+    # Bearer tokens. A shared HS256 secret, or RS256 public keys from a PEM file or
+    # a JWKS file; issuer and audience are checked only when set.
+    jwt_secret: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    # GraphQL: the GraphiQL page, and the limits that guard the server.
+    graphiql: bool = False
+    max_query_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=2000, ge=10)
+
+    # Largest page the grid (length) or the connection (first) may ask for.
+    max_page_size: int = Field(default=1000, ge=1)
+
+    # Origins allowed to call the API from a browser, comma-separated.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # Logs: "text" for people, "json" for collectors; and the level.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # The simulated channel sender used by demos and tests.
+    simulated_success_rate: float = Field(default=0.97, ge=0.0, le=1.0)
+    simulated_latency_ms: int = Field(default=0, ge=0)
+    simulated_seed: int | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def has_token_key(self) -> bool:
+        """Whether any key to verify bearer tokens is configured."""
+        return bool(self.jwt_secret or self.jwt_public_key_file or self.jwt_jwks_file)
+
+    @property
+    def has_real_secret(self) -> bool:
+        """Whether the HS256 secret is set and is not a known placeholder."""
+        secret = self.jwt_secret or ""
+        return secret.strip().lower() not in PLACEHOLDER_SECRETS and len(secret) >= 16

@@ -1,0 +1,47 @@
+"""Errors the service raises on purpose; each one maps to a client answer."""
+
+
+class AppError(Exception):
+    """Base of every expected error: its message is safe to show a client."""
+
+    code = "APP_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(AppError):
+    """The request was malformed or asked for something the service refuses."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFoundError(AppError):
+    """The named record does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class ConflictError(AppError):
+    """The record's current state forbids the operation."""
+
+    code = "CONFLICT"
+
+
+class AuthenticationError(AppError):
+    """No token, or a token that cannot be trusted."""
+
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(AppError):
+    """A valid token that lacks the permission the operation needs."""
+
+    code = "FORBIDDEN"
+
+
+class ImportFileError(AppError):
+    """An import file that cannot be loaded; nothing from it was stored."""
+
+    code = "IMPORT_ERROR"
