@@ -33,11 +33,11 @@ def step(
     step_number: int,
     *,
     channel: Channel = Channel.EMAIL,
-    dispatched: int = 0,
-    succeeded: int = 0,
-    failed: int = 0,
+    totals: tuple[int, int, int] = (0, 0, 0),
     status: ExecutionStatus = ExecutionStatus.SUCCEEDED,
 ) -> StepExecutionModel:
+    """A step execution; `totals` is (dispatched, succeeded, failed)."""
+    dispatched, succeeded, failed = totals
     return StepExecutionModel(
         step_number=step_number,
         channel=int(channel),

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 
 from .auth.token import TokenVerifier
 from .config import Settings
-from .metrics import metrics_endpoint, MetricsMiddleware
+from .metrics import MetricsMiddleware, metrics_endpoint
 from .rest import rest_routes
 from .schema import create_graphql_app
 from .services import Services, services_of
@@ -70,7 +70,7 @@ async def readyz(request: Request) -> Response:
     """Readiness: the database answers too."""
     try:
         await services_of(request).database.ping()
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         logger.warning("database_unreachable", exc_info=True)
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
