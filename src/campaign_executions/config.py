@@ -68,4 +68,4 @@ class Settings(BaseSettings):
     def has_real_secret(self) -> bool:
         """Whether the HS256 secret is set and is not a known placeholder."""
         secret = self.jwt_secret or ""
-        return secret.strip().lower() not in PLACEHOLDER_SECRETS and len(secret) >= 16
+        return secret.strip().lower() not in PLACEHOLDER_SECRETS and len(secret) >= 32

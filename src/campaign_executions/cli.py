@@ -1,0 +1,211 @@
+"""The `campaign-executions` console command and its verbs."""
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+import uvicorn
+
+from .app import create_app
+from .auth.permission import Permission
+from .auth.token import mint_token
+from .config import Settings
+from .demo import build_demo_document, demo_now
+from .errors import ImportFileError
+from .importing import ImportFile, load_import, parse_import, read_import_file
+from .log import configure_logging
+from .storage.engine import Database
+from .storage.migrate import upgrade_schema
+from .storage.records import count_campaigns
+
+logger = logging.getLogger(__name__)
+
+DEMO_TOKEN_HOURS = 12
+DEMO_TOKEN_TTL = timedelta(hours=DEMO_TOKEN_HOURS)
+REST_BASE = "/api/v1/NotificationCampaignExecution"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb; the exit status is 0 on success."""
+    arguments = _parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
+    try:
+        status: int = arguments.run(settings, arguments)
+    except ImportFileError as error:
+        _say(f"import failed: {error.message}", stream=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="campaign-executions",
+        description="Run history, delivery analytics and cancel for campaigns.",
+    )
+    verbs = parser.add_subparsers(required=True, metavar="VERB")
+    for name, run, summary in (
+        ("demo", _run_demo, "load demo data and run the API with GraphiQL"),
+        ("serve", _run_serve, "run the API on the configured database"),
+    ):
+        verb = verbs.add_parser(name, help=summary, description=summary)
+        verb.add_argument("--host", default="127.0.0.1")
+        verb.add_argument("--port", type=int, default=8000)
+        verb.set_defaults(run=run)
+    worker = verbs.add_parser("worker", help="run a campaign worker")
+    worker.add_argument("--concurrency", type=int, default=1)
+    worker.set_defaults(run=_run_worker)
+    verbs.add_parser("migrate", help="bring the schema up to date").set_defaults(
+        run=_run_migrate
+    )
+    importer = verbs.add_parser("import", help="load campaigns and executions")
+    importer.add_argument("file", type=Path)
+    importer.set_defaults(run=_run_import)
+    token = verbs.add_parser("token", help="print a bearer token")
+    token.add_argument(
+        "--permission",
+        action="append",
+        required=True,
+        help="a permission to grant; repeat for several",
+    )
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.set_defaults(run=_run_token)
+    return parser
+
+
+def _say(text: str, *, stream: TextIO | None = None) -> None:
+    """Write a line for the person at the terminal."""
+    out = stream or sys.stdout
+    out.write(text + "\n")
+    out.flush()
+
+
+def _run_migrate(settings: Settings, _arguments: argparse.Namespace) -> int:
+    asyncio.run(_migrate(settings.database_url))
+    _say("schema is up to date")
+    return 0
+
+
+async def _migrate(database_url: str) -> None:
+    database = Database.from_url(database_url)
+    try:
+        await upgrade_schema(database.engine)
+    finally:
+        await database.dispose()
+
+
+def _run_import(settings: Settings, arguments: argparse.Namespace) -> int:
+    data = read_import_file(arguments.file)
+    asyncio.run(_import(settings.database_url, data))
+    _say(
+        f"imported {len(data.campaigns)} campaigns and "
+        f"{len(data.executions)} executions from {arguments.file}"
+    )
+    return 0
+
+
+async def _import(database_url: str, data: ImportFile) -> None:
+    database = Database.from_url(database_url)
+    try:
+        await upgrade_schema(database.engine)
+        await load_import(database, data)
+    finally:
+        await database.dispose()
+
+
+def _run_token(settings: Settings, arguments: argparse.Namespace) -> int:
+    if not settings.jwt_secret:
+        _say(
+            "token needs CAMPAIGN_EXECUTIONS_JWT_SECRET: the key the service checks",
+            stream=sys.stderr,
+        )
+        return 2
+    ttl = timedelta(seconds=arguments.ttl)
+    _say(mint_token(settings, permissions=arguments.permission, ttl=ttl))
+    return 0
+
+
+def _run_worker(_settings: Settings, _arguments: argparse.Namespace) -> int:
+    _say(
+        "the worker is not available yet in this release; executions can be "
+        "imported, read and cancelled",
+        stream=sys.stderr,
+    )
+    return 2
+
+
+def _run_serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    if not settings.has_token_key:
+        _say(
+            "serve needs a token key: set CAMPAIGN_EXECUTIONS_JWT_SECRET, "
+            "CAMPAIGN_EXECUTIONS_JWT_PUBLIC_KEY_FILE or CAMPAIGN_EXECUTIONS_JWT_JWKS_FILE",
+            stream=sys.stderr,
+        )
+        return 2
+    if settings.jwt_secret and not settings.has_real_secret:
+        _say(
+            "CAMPAIGN_EXECUTIONS_JWT_SECRET is a placeholder or shorter than 32 "
+            "characters; set a real secret",
+            stream=sys.stderr,
+        )
+        return 2
+    _serve(settings, host=arguments.host, port=arguments.port)
+    return 0
+
+
+def _serve(settings: Settings, *, host: str, port: int) -> None:
+    config = uvicorn.Config(
+        create_app(settings), host=host, port=port, log_config=None, lifespan="on"
+    )
+    uvicorn.Server(config).run()
+
+
+def _run_demo(settings: Settings, arguments: argparse.Namespace) -> int:
+    overrides: dict[str, object] = {"graphiql": True}
+    if not settings.jwt_secret:
+        overrides["jwt_secret"] = secrets.token_urlsafe(32)
+    settings = settings.model_copy(update=overrides)
+    loaded = asyncio.run(_prepare_demo_database(settings.database_url))
+    token = mint_token(settings, permissions=list(Permission), ttl=DEMO_TOKEN_TTL)
+    base = f"http://{arguments.host}:{arguments.port}"
+    _say(
+        "\n".join(
+            [
+                f"database:  {settings.database_url}"
+                + (" (demo data loaded)" if loaded else " (kept as it was)"),
+                f"GraphiQL:  {base}/graphql",
+                f"REST base: {base}{REST_BASE}",
+                f"bearer token (every permission, valid {DEMO_TOKEN_HOURS} hours):",
+                token,
+                "the worker is not part of this release yet: runs do not move",
+            ]
+        )
+    )
+    _serve(settings, host=arguments.host, port=arguments.port)
+    return 0
+
+
+async def _prepare_demo_database(database_url: str) -> bool:
+    """Migrate, and load the demo data set into an empty database."""
+    database = Database.from_url(database_url)
+    try:
+        await upgrade_schema(database.engine)
+        async with database.read() as session:
+            if await count_campaigns(session) > 0:
+                return False
+        document = build_demo_document(now=demo_now())
+        await load_import(database, parse_import(document))
+        logger.info(
+            "demo_data_loaded", extra={"executions": len(document["executions"])}
+        )
+        return True
+    finally:
+        await database.dispose()
