@@ -1,0 +1,98 @@
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from campaign_executions.auth.token import TokenVerifier
+from campaign_executions.cli import main
+from campaign_executions.config import Settings
+from tests.conftest import TEST_SECRET
+from tests.factories import SEED_DETAILS
+
+ENV = "CAMPAIGN_EXECUTIONS_"
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch.setenv(f"{ENV}DATABASE_URL", database_url)
+    monkeypatch.setenv(f"{ENV}JWT_SECRET", TEST_SECRET)
+
+
+def test_token_prints_a_token_the_service_accepts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv(f"{ENV}JWT_SECRET", TEST_SECRET)
+
+    status = main(["token", "--permission", "NotificationCampaigns.Cancel"])
+
+    token = capsys.readouterr().out.strip()
+    principal = TokenVerifier(Settings(jwt_secret=TEST_SECRET)).verify(token)
+    assert status == 0
+    assert principal.permissions == {"NotificationCampaigns.Cancel"}
+
+
+def test_token_without_a_secret_explains_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.delenv(f"{ENV}JWT_SECRET", raising=False)
+
+    assert main(["token", "--permission", "x"]) == 2
+    assert "CAMPAIGN_EXECUTIONS_JWT_SECRET" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("secret", [None, "changeme", "short-secret"])
+def test_serve_refuses_to_start_without_a_real_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secret
+):
+    for name in ("JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_JWKS_FILE"):
+        monkeypatch.delenv(f"{ENV}{name}", raising=False)
+    if secret:
+        monkeypatch.setenv(f"{ENV}JWT_SECRET", secret)
+
+    assert main(["serve", "--port", "1"]) == 2
+    assert "CAMPAIGN_EXECUTIONS_JWT" in capsys.readouterr().err
+
+
+def test_worker_says_it_is_not_available_yet(capsys: pytest.CaptureFixture[str]):
+    assert main(["worker"]) == 2
+    assert "not available yet" in capsys.readouterr().err
+
+
+async def test_imported_seed_details_round_trip_through_get_details(
+    cli_env: None, tmp_path: Path, client: httpx.AsyncClient, auth_headers
+):
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps({"executions": [SEED_DETAILS]}), encoding="utf-8")
+
+    status = await asyncio.to_thread(main, ["import", str(path)])
+    response = await client.get(
+        f"/api/v1/NotificationCampaignExecution/GetDetails/{SEED_DETAILS['id']}",
+        headers=auth_headers,
+    )
+
+    assert status == 0
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {"succeeded": True, "message": None, "data": SEED_DETAILS}
+    assert list(body["data"]) == list(SEED_DETAILS)
+
+
+async def test_import_of_a_bad_file_exits_1_and_loads_nothing(
+    cli_env: None, tmp_path: Path, client: httpx.AsyncClient, auth_headers, capsys
+):
+    good = dict(SEED_DETAILS)
+    bad = dict(SEED_DETAILS, id="4a5b6c70-0000-0000-0000-000000000002", status=7)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"executions": [good, bad]}), encoding="utf-8")
+
+    status = await asyncio.to_thread(main, ["import", str(path)])
+    response = await client.get(
+        f"/api/v1/NotificationCampaignExecution/GetDetails/{SEED_DETAILS['id']}",
+        headers=auth_headers,
+    )
+
+    assert status == 1
+    assert "executions[1]" in capsys.readouterr().err
+    assert response.status_code == 404
