@@ -1,0 +1,34 @@
+import httpx
+
+from campaign_executions.app import create_app
+from campaign_executions.config import Settings
+from campaign_executions.storage.engine import Database
+
+
+async def test_healthz_and_readyz_answer_when_the_database_does(
+    client: httpx.AsyncClient,
+):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ok"}
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(tmp_path):
+    missing = tmp_path / "no-such-dir" / "db.sqlite"
+    database = Database.from_url(f"sqlite+aiosqlite:///{missing}")
+    app = create_app(Settings(jwt_secret="x" * 32), database=database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/readyz")
+    await database.dispose()
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient):
+    await client.get("/healthz")
+
+    text = (await client.get("/metrics")).text
+
+    assert "campaign_executions_http_requests_total" in text
+    assert 'route="/healthz"' in text
