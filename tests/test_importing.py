@@ -1,6 +1,7 @@
 import copy
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from campaign_executions.storage.records import count_campaigns
 from tests.factories import BASE_TIME, SEED_DETAILS
 
 
-def _document(executions: int = 3) -> dict:
+def _document(executions: int = 3) -> dict[str, Any]:
     campaign_id = str(uuid.uuid4())
     return {
         "campaigns": [
@@ -77,7 +78,7 @@ async def test_import_loads_campaigns_and_executions(database: Database):
     ],
 )
 async def test_import_with_one_bad_record_loads_nothing_and_names_it(
-    database: Database, path: tuple, value: object, expected: str
+    database: Database, path: tuple[Any, ...], value: object, expected: str
 ):
     document = _document()
     target = document
