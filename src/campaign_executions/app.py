@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route, WebSocketRoute
 
 from .auth.token import TokenVerifier
 from .config import Settings
@@ -37,13 +37,17 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         if owns_database:
             await services.database.dispose()
 
+    graphql_app = create_graphql_app(services)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *rest_routes(),
-            Mount("/graphql", create_graphql_app(services)),
+            # Routes, not a Mount: a Mount answers POST /graphql with a 307 to
+            # /graphql/, which GraphQL clients do not follow.
+            Route("/graphql", graphql_app),
+            WebSocketRoute("/graphql", graphql_app),
         ],
         middleware=[
             Middleware(MetricsMiddleware),

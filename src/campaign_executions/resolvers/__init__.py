@@ -1,0 +1,1 @@
+"""GraphQL arguments turned into storage calls, and storage records into types."""
