@@ -5,6 +5,7 @@ import asyncio
 import logging
 import secrets
 import sys
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from .importing import ImportFile, load_import, parse_import, read_import_file
 from .log import configure_logging
 from .storage.engine import Database
 from .storage.migrate import upgrade_schema
-from .storage.records import count_campaigns
+from .storage.records import count_campaigns, list_campaign_names
 
 logger = logging.getLogger(__name__)
 
@@ -173,39 +174,41 @@ def _run_demo(settings: Settings, arguments: argparse.Namespace) -> int:
     if not settings.jwt_secret:
         overrides["jwt_secret"] = secrets.token_urlsafe(32)
     settings = settings.model_copy(update=overrides)
-    loaded = asyncio.run(_prepare_demo_database(settings.database_url))
-    token = mint_token(settings, permissions=list(Permission), ttl=DEMO_TOKEN_TTL)
+    loaded, campaigns = asyncio.run(_prepare_demo_database(settings.database_url))
     base = f"http://{arguments.host}:{arguments.port}"
-    _say(
-        "\n".join(
-            [
-                f"database:  {settings.database_url}"
-                + (" (demo data loaded)" if loaded else " (kept as it was)"),
-                f"GraphiQL:  {base}/graphql",
-                f"REST base: {base}{REST_BASE}",
-                f"bearer token (every permission, valid {DEMO_TOKEN_HOURS} hours):",
-                token,
-                "the worker is not part of this release yet: runs do not move",
-            ]
-        )
-    )
+    token = mint_token(settings, permissions=list(Permission), ttl=DEMO_TOKEN_TTL)
+    state = "demo data loaded" if loaded else "not empty: kept as it was"
+    lines = [
+        f"database:  {settings.database_url} ({state})",
+        f"GraphiQL:  {base}/graphql",
+        f"REST base: {base}{REST_BASE}",
+        "campaigns:",
+        *(f"  {campaign_id}  {name}" for campaign_id, name in campaigns),
+        f"bearer token (every permission, valid {DEMO_TOKEN_HOURS} hours):",
+        token,
+        "the worker is not part of this release yet: runs do not move",
+    ]
+    _say("\n".join(lines))
     _serve(settings, host=arguments.host, port=arguments.port)
     return 0
 
 
-async def _prepare_demo_database(database_url: str) -> bool:
-    """Migrate, and load the demo data set into an empty database."""
+async def _prepare_demo_database(
+    database_url: str,
+) -> tuple[bool, list[tuple[uuid.UUID, str]]]:
+    """Migrate, load the demo data into an empty database; list its campaigns."""
     database = Database.from_url(database_url)
     try:
         await upgrade_schema(database.engine)
         async with database.read() as session:
-            if await count_campaigns(session) > 0:
-                return False
-        document = build_demo_document(now=demo_now())
-        await load_import(database, parse_import(document))
-        logger.info(
-            "demo_data_loaded", extra={"executions": len(document["executions"])}
-        )
-        return True
+            empty = await count_campaigns(session) == 0
+        if empty:
+            document = build_demo_document(now=demo_now())
+            await load_import(database, parse_import(document))
+            logger.info(
+                "demo_data_loaded", extra={"executions": len(document["executions"])}
+            )
+        async with database.read() as session:
+            return empty, await list_campaign_names(session)
     finally:
         await database.dispose()

@@ -216,3 +216,45 @@ async def test_get_data_table_page_over_the_configured_maximum_is_refused(
 
     page = assert_clean_failure(response, 400)
     assert f"from 0 to {SMALL_PAGE}" in page["error"]
+
+
+async def test_oversized_body_is_refused_before_parsing(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+):
+    body = grid_body(search={"value": "x" * 300_000, "regex": False})
+
+    response = await post_grid(client, uuid.uuid4(), body, auth_headers)
+
+    assert "larger than 256 KiB" in assert_clean_failure(response, 400)["error"]
+
+
+async def test_oversized_streamed_body_without_length_is_refused(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+):
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"draw": 1, "search": {"value": "'
+        for _ in range(40):
+            yield b"y" * 8192
+        yield b'"}}'
+
+    response = await client.post(
+        f"{BASE}/GetDataTable/{uuid.uuid4()}",
+        content=chunks(),
+        headers=auth_headers | {"Content-Type": "application/json"},
+    )
+
+    assert "larger than 256 KiB" in assert_clean_failure(response, 400)["error"]
+
+
+async def test_form_body_with_too_many_fields_is_refused(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+):
+    fields = "&".join(f"columns[{i}][data]=id" for i in range(2500))
+
+    response = await client.post(
+        f"{BASE}/GetDataTable/{uuid.uuid4()}",
+        content=fields,
+        headers=auth_headers | {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert "at most 2000" in assert_clean_failure(response, 400)["error"]

@@ -198,7 +198,7 @@ async def _draw_of(request: Request) -> int:
     """The request's draw when its body can be read, else 0."""
     try:
         raw = await read_body(request)
-    # RuntimeError: a failed form parse already consumed the body stream.
+    # RuntimeError: a refused oversized body left its stream half read.
     except (AppError, ClientDisconnect, RuntimeError):
         return 0
     try:

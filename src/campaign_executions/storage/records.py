@@ -31,6 +31,15 @@ async def add_records(session: AsyncSession, *, records: Iterable[Base]) -> None
     await session.flush()
 
 
+async def list_campaign_names(
+    session: AsyncSession, *, limit: int = 20
+) -> list[tuple[uuid.UUID, str]]:
+    """The ids and names of up to `limit` campaigns, by name."""
+    query = select(CampaignModel.id, CampaignModel.name).order_by(CampaignModel.name)
+    rows = await session.execute(query.limit(limit))
+    return [(row.id, row.name) for row in rows]
+
+
 async def count_campaigns(session: AsyncSession) -> int:
     """How many campaigns are stored; zero means an empty database."""
     return (await session.execute(select(func.count(CampaignModel.id)))).scalar_one()
