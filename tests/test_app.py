@@ -32,3 +32,17 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
 
     assert "campaign_executions_http_requests_total" in text
     assert 'route="/healthz"' in text
+
+
+async def test_metrics_label_rest_routes_by_template(
+    client: httpx.AsyncClient, auth_headers
+):
+    await client.get(
+        "/api/v1/NotificationCampaignExecution/GetDetails/"
+        "4a5b6c70-0000-0000-0000-000000000001",
+        headers=auth_headers,
+    )
+
+    text = (await client.get("/metrics")).text
+
+    assert 'route="/GetDetails/{id}"' in text

@@ -5,7 +5,6 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
@@ -55,11 +54,10 @@ class MetricsMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route's path template, so ids do not explode label sets."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's path template, so ids do not explode label sets.
+
+    Starlette leaves the innermost matched route in the scope, so a REST shim
+    route is labelled by its own template (`/GetDetails/{id}`).
+    """
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from campaign_executions.domain import ExecutionField, ExecutionStatus
-from campaign_executions.errors import ConflictError, NotFoundError
+from campaign_executions.errors import ConflictError, InvalidInputError, NotFoundError
 from campaign_executions.storage.engine import Database
 from campaign_executions.storage.execution import (
     ExecutionQuery,
@@ -173,3 +173,27 @@ async def test_cancel_of_unknown_execution_is_not_found(database: Database):
     with pytest.raises(NotFoundError):
         async with database.write() as session:
             await cancel_execution(session, execution_id=uuid.uuid4(), now=BASE_TIME)
+
+
+async def test_search_folds_case_beyond_ascii(database: Database):
+    campaign_id = uuid.uuid4()
+    accented = execution(
+        campaign_id=campaign_id,
+        correlation_id="ÉCOLE-launch",
+        error_message="Échec: quota dépassé",
+    )
+    await store(database, accented, execution(campaign_id=campaign_id))
+
+    async with database.read() as session:
+        for text in ("école", "ÉCHEC", "DÉPASSÉ"):
+            query = ExecutionQuery(campaign_id, (search_condition(text),))
+            rows = await list_executions(session, query=query)
+            assert [row.id for row in rows] == [accented.id], text
+
+
+async def test_search_text_with_nul_is_refused(database: Database):
+    query = ExecutionQuery(uuid.uuid4(), (search_condition("a\x00b"),))
+
+    with pytest.raises(InvalidInputError, match="NUL"):
+        async with database.read() as session:
+            await list_executions(session, query=query)

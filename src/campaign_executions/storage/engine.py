@@ -15,6 +15,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+UNICODE_LOWER = "unicode_lower"
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -49,6 +54,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; searches need Unicode folding.
+        dbapi_connection.create_function(
+            UNICODE_LOWER, 1, _unicode_lower, deterministic=True
+        )
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -7,10 +7,16 @@ text ever becomes SQL.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, String, and_, false, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 from campaign_executions.domain import ExecutionField, ExecutionStatus
+from campaign_executions.errors import InvalidInputError
 
 from .models import ExecutionModel
 
@@ -128,11 +134,38 @@ def search_condition(text: str) -> Condition:
     return AnyOf(tuple(options))
 
 
+class unicode_lower(GenericFunction[str]):  # noqa: N801 - SQL function names are lower case
+    """lower() that folds every script: SQLite's own folds only ASCII, so the
+    engine registers a Python function of this name there."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower_elsewhere(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:  # noqa: ANN401
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _lower_on_sqlite(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:  # noqa: ANN401
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def _contains_ignoring_case(
+    column: InstrumentedAttribute[Any], text: str
+) -> ColumnElement[bool]:
+    """Case-insensitive substring match that also folds non-ASCII letters."""
+    if "\x00" in text:
+        raise InvalidInputError("Search text cannot contain NUL characters.")
+    return unicode_lower(column).contains(text.lower(), autoescape=True)
+
+
 def to_sql(condition: Condition) -> ColumnElement[bool]:
     """The SQL expression for one condition; values are always bound."""
     match condition:
         case TextContains(field, text):
-            return COLUMNS[field].icontains(text, autoescape=True)
+            return _contains_ignoring_case(COLUMNS[field], text)
         case IdPrefix(field, digits):
             low = uuid.UUID(digits.ljust(32, "0"))
             high = uuid.UUID(digits.ljust(32, "f"))
