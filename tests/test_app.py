@@ -46,3 +46,26 @@ async def test_metrics_label_rest_routes_by_template(
     text = (await client.get("/metrics")).text
 
     assert 'route="/GetDetails/{id}"' in text
+
+
+async def test_oversized_graphql_body_is_refused_with_413(client: httpx.AsyncClient):
+    padding = "x" * (1024 * 1024 + 10)
+
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }", "padding": padding}
+    )
+
+    assert response.status_code == 413
+    assert "larger than 1024 KiB" in response.json()["message"]
+
+
+async def test_oversized_streamed_body_is_refused_with_413(client: httpx.AsyncClient):
+    async def chunks():
+        for _ in range(200):
+            yield b"x" * 8192
+
+    response = await client.post(
+        "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from .auth.token import TokenVerifier
+from .body_limit import BodyLimitMiddleware
 from .config import Settings
 from .metrics import MetricsMiddleware, metrics_endpoint
 from .rest import rest_routes
@@ -51,6 +52,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         ],
         middleware=[
             Middleware(MetricsMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=10)
 
+    # Largest request body the API reads at all, in bytes (the grid route keeps
+    # its own smaller limit).
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     # Largest page the grid (length) or the connection (first) may ask for.
     max_page_size: int = Field(default=1000, ge=1)
 
