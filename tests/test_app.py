@@ -69,3 +69,15 @@ async def test_oversized_streamed_body_is_refused_with_413(client: httpx.AsyncCl
     )
 
     assert response.status_code == 413
+
+
+async def test_readyz_is_503_until_the_schema_is_migrated(tmp_path):
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(Settings(jwt_secret="x" * 32), database=database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/readyz")
+    await database.dispose()
+
+    assert response.status_code == 503
+    assert "migrate" in response.json()["status"]

@@ -19,6 +19,7 @@ from .rest import rest_routes
 from .schema import create_graphql_app
 from .services import Services, services_of
 from .storage.engine import Database
+from .storage.migrate import schema_is_current
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,16 @@ async def healthz(_request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: the database answers too."""
+    """Readiness: the database answers and its schema is up to date."""
+    # Any failure at all means "not ready"; the log says which.
     try:
-        await services_of(request).database.ping()
+        current = await schema_is_current(services_of(request).database.engine)
     except Exception:
         logger.warning("database_unreachable", exc_info=True)
         return JSONResponse({"status": "unavailable"}, status_code=503)
+    if not current:
+        return JSONResponse(
+            {"status": "schema out of date: run `campaign-executions migrate`"},
+            status_code=503,
+        )
     return JSONResponse({"status": "ok"})

@@ -144,3 +144,29 @@ def test_require_permission_tells_missing_token_from_missing_permission():
             Principal(subject="u", permissions=frozenset({Permission.ANALYTICS})),
             Permission.CANCEL,
         )
+
+
+def test_pem_key_verifies_a_token_that_carries_any_kid(tmp_path: Path, rsa_key):
+    pem = tmp_path / "public.pem"
+    pem.write_bytes(_public_pem(rsa_key))
+    token = jwt.encode(_claims(), rsa_key, algorithm="RS256", headers={"kid": "idp-7"})
+
+    principal = TokenVerifier(Settings(jwt_public_key_file=pem)).verify(token)
+
+    assert Permission.ANALYTICS in principal.permissions
+
+
+def test_unknown_kid_is_refused_when_several_keys_are_configured(
+    tmp_path: Path, rsa_key
+):
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwks = tmp_path / "jwks.json"
+    keys = [
+        json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(k.public_key())) | {"kid": kid}
+        for k, kid in ((rsa_key, "a"), (other, "b"))
+    ]
+    jwks.write_text(json.dumps({"keys": keys}))
+    token = jwt.encode(_claims(), rsa_key, algorithm="RS256", headers={"kid": "zzz"})
+
+    with pytest.raises(AuthenticationError, match="signing key we do not know"):
+        TokenVerifier(Settings(jwt_jwks_file=jwks)).verify(token)

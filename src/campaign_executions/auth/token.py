@@ -74,13 +74,16 @@ class TokenVerifier:
         )
 
     def _rsa_key(self, kid: object) -> RSAPublicKey:
+        """The key a token's `kid` names; a lone key serves any or no `kid`.
+
+        Identity providers put a `kid` in every token, and a PEM file carries
+        no key id to match it against.
+        """
         if isinstance(kid, str) and kid in self._rsa_keys:
             return self._rsa_keys[kid]
-        if kid is None and len(self._rsa_keys) == 1:
+        if len(self._rsa_keys) == 1:
             return next(iter(self._rsa_keys.values()))
-        raise AuthenticationError(
-            "The bearer token names a signing key we do not know."
-        )
+        raise AuthenticationError("The bearer token names a signing key we do not know.")
 
 
 def _explain(error: jwt.InvalidTokenError) -> str:
