@@ -258,3 +258,13 @@ async def test_form_body_with_too_many_fields_is_refused(
     )
 
     assert "at most 2000" in assert_clean_failure(response, 400)["error"]
+
+
+async def test_too_many_order_entries_are_refused(
+    client: httpx.AsyncClient, auth_headers: dict[str, str]
+):
+    body = grid_body(order=[{"column": 0, "dir": "asc"}] * 2100)
+
+    response = await post_grid(client, uuid.uuid4(), body, auth_headers)
+
+    assert "order" in assert_clean_failure(response, 400)["error"]

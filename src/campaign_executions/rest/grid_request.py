@@ -23,6 +23,8 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 # before they are parsed.
 MAX_BODY_BYTES = 256 * 1024
 MAX_FORM_FIELDS = 2000
+MAX_ORDER_TERMS = 32
+MAX_COLUMNS = 200
 
 
 class DtSearch(BaseModel):
@@ -76,8 +78,10 @@ class DtParameters(BaseModel):
     start: Int32 = 0
     length: Int32 = DEFAULT_LENGTH
     search: DtSearch = Field(default_factory=DtSearch)
-    order: list[DtOrder] = Field(default_factory=list)
-    columns: list[DtColumn] = Field(default_factory=list)
+    # A grid orders by a few columns at most; SQLite refuses ORDER BY lists
+    # in the thousands, so the length is bounded here.
+    order: list[DtOrder] = Field(default_factory=list, max_length=MAX_ORDER_TERMS)
+    columns: list[DtColumn] = Field(default_factory=list, max_length=MAX_COLUMNS)
     additional_values: list[str] | None = Field(default=None, alias="additionalValues")
 
 
