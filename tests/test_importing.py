@@ -98,7 +98,9 @@ async def test_import_of_an_id_already_stored_loads_nothing(database: Database):
     second = _document(executions=2)
     second["executions"][1]["id"] = first["executions"][0]["id"]
 
-    with pytest.raises(ImportFileError, match=r"executions\[1\].*already stored"):
+    with pytest.raises(
+        ImportFileError, match=r"executions\[1\].*a stored execution has this id"
+    ):
         await load_import(database, parse_import(second))
 
     assert await _counts(database, second["campaigns"][0]["id"]) == (1, 0)
@@ -146,3 +148,35 @@ def test_demo_document_is_the_same_for_the_same_seed():
     assert build_demo_document(now=BASE_TIME, runs_per_campaign=5) == (
         build_demo_document(now=BASE_TIME, runs_per_campaign=5)
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (("executions", 0, "totalDispatched"), 2**40, r"totalDispatched"),
+        (("executions", 0, "steps", 0, "stepNumber"), 2**70, r"stepNumber"),
+        (("executions", 0, "errorMessage"), "bad\x00byte", r"NUL"),
+        (("executions", 0, "scheduledFor"), "0001-01-01T00:00:00+05:00", r"calendar"),
+        (("executions", 0, "scheduledFor"), "9999-12-31T23:00:00-05:00", r"calendar"),
+        (("executions", 0, "startedAt"), "1900-01-01T00:00:00Z", r"1970"),
+    ],
+)
+def test_values_the_databases_cannot_hold_are_refused_by_name(
+    path: tuple[Any, ...], value: object, expected: str
+):
+    document = _document(executions=1)
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+    with pytest.raises(ImportFileError, match=expected):
+        parse_import(document)
+
+
+def test_deeply_nested_json_is_a_clean_error(tmp_path: Path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+    with pytest.raises(ImportFileError, match="nests JSON too deeply"):
+        read_import_file(path)

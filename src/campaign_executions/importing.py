@@ -3,10 +3,12 @@
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -28,7 +30,33 @@ from .storage.models import (
 )
 from .storage.records import add_records, find_existing_ids
 
-Count = Annotated[int, Field(ge=0, strict=True)]
+INT32_MAX = 2**31 - 1
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """The moment in UTC, refused outside 1970-9998 (and past the calendar's end)."""
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is outside the calendar") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("the time must lie between 1970 and 9998")
+    return moment
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("text cannot contain NUL characters")
+    return text
+
+
+# Counters and step numbers are stored as 32-bit integers, as in the platform.
+Count = Annotated[int, Field(ge=0, le=INT32_MAX, strict=True)]
+StepNumber = Annotated[int, Field(ge=1, le=10_000, strict=True)]
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+Text = Annotated[str, AfterValidator(_without_nul)]
 
 
 class _Record(BaseModel):
@@ -39,7 +67,7 @@ class _Record(BaseModel):
 class StepRecord(_Record):
     """A campaign step as the file gives it."""
 
-    step_number: Annotated[int, Field(ge=1, strict=True)]
+    step_number: StepNumber
     channel: Channel
     audience: Audience = Audience.ALL
 
@@ -48,14 +76,14 @@ class RecipientRecord(_Record):
     """A campaign recipient as the file gives it."""
 
     id: uuid.UUID
-    address: Annotated[str, Field(min_length=1, max_length=320)]
+    address: Annotated[Text, Field(min_length=1, max_length=320)]
 
 
 class CampaignRecord(_Record):
     """A campaign with its steps and recipients."""
 
     id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
     is_active: bool = True
     steps: list[StepRecord] = []
     recipients: list[RecipientRecord] = []
@@ -69,11 +97,11 @@ class CampaignRecord(_Record):
 class StepExecutionRecord(_Record):
     """One step of an execution with its totals."""
 
-    step_number: Annotated[int, Field(ge=1, strict=True)]
+    step_number: StepNumber
     channel: Channel
     status: ExecutionStatus
-    started_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    started_at: Moment | None = None
+    completed_at: Moment | None = None
     total_dispatched: Count = 0
     total_succeeded: Count = 0
     total_failed: Count = 0
@@ -92,15 +120,15 @@ class ExecutionRecord(_Record):
     id: uuid.UUID
     campaign_id: uuid.UUID
     status: ExecutionStatus
-    scheduled_for: AwareDatetime
-    started_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    scheduled_for: Moment
+    started_at: Moment | None = None
+    completed_at: Moment | None = None
     total_recipients: Count = 0
     total_dispatched: Count = 0
     total_succeeded: Count = 0
     total_failed: Count = 0
-    correlation_id: Annotated[str, Field(max_length=200)] | None = None
-    error_message: str | None = None
+    correlation_id: Annotated[Text, Field(max_length=200)] | None = None
+    error_message: Annotated[Text, Field(max_length=4000)] | None = None
     steps: list[StepExecutionRecord] = []
 
     @model_validator(mode="after")
@@ -219,6 +247,10 @@ def read_import_file(path: Path) -> ImportFile:
         raise ImportFileError(f"Cannot read {path}: {error.strerror}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ImportFileError(f"{path} is not valid UTF-8 JSON: {error}.") from None
+    except RecursionError:
+        raise ImportFileError(
+            f"{path} nests JSON too deeply to be an import file."
+        ) from None
     return parse_import(document)
 
 
@@ -231,8 +263,8 @@ async def load_import(database: Database, data: ImportFile) -> None:
             if taken:
                 label, record_id = next(p for p in labelled_ids if p[1] in taken)
                 raise ImportFileError(
-                    f"{label} (id {record_id}), field id: a {section} record with "
-                    "this id is already stored; nothing was imported"
+                    f"{label} (id {record_id}), field id: a stored {section} has "
+                    "this id already; nothing was imported"
                 )
         await add_records(session, records=[_campaign_model(c) for c in data.campaigns])
         await add_records(
