@@ -1,3 +1,5 @@
+from collections.abc import AsyncIterator
+
 import httpx
 
 from campaign_executions.app import create_app
@@ -60,7 +62,7 @@ async def test_oversized_graphql_body_is_refused_with_413(client: httpx.AsyncCli
 
 
 async def test_oversized_streamed_body_is_refused_with_413(client: httpx.AsyncClient):
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(200):
             yield b"x" * 8192
 

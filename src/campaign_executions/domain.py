@@ -1,6 +1,8 @@
 """Vocabulary shared by every part: statuses, channels, audiences, rates."""
 
 import enum
+import re
+import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -86,3 +88,21 @@ def format_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, and a fraction only when one is stored."""
     text = moment.astimezone(UTC).isoformat()
     return text.removesuffix("+00:00") + "Z"
+
+
+# The standard text forms: 32 ASCII hex digits, bare or dashed 8-4-4-4-12, either
+# one optionally in braces. Python's uuid.UUID also takes dashes anywhere,
+# "urn:uuid:" and non-ASCII digits, which no client of ours should send.
+_GUID = re.compile(
+    r"(?P<brace>\{)?"
+    r"(?:[0-9a-fA-F]{32}"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"(?(brace)\})"
+)
+
+
+def parse_guid(text: str) -> uuid.UUID:
+    """The UUID a client wrote in a standard form; ValueError for anything else."""
+    if _GUID.fullmatch(text) is None:
+        raise ValueError("not a UUID in a standard form")
+    return uuid.UUID(text.strip("{}"))

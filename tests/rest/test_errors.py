@@ -122,3 +122,19 @@ async def test_unexpected_grid_error_is_hidden_in_both_shapes(
     assert body["error"] == body["message"] == GENERIC_FAILURE
     assert body["draw"] == 3
     assert "boom" not in response.text
+
+
+@pytest.mark.parametrize(
+    "guid",
+    [
+        "\uff14a5b6c70-0000-0000-0000-000000000001",
+        "urn:uuid:4a5b6c70-0000-0000-0000-000000000001",
+        "4a5b6c70-0000-0000-0000-00000000000",
+    ],
+)
+async def test_non_standard_guid_forms_are_a_400(
+    client: httpx.AsyncClient, auth_headers: dict[str, str], guid: str
+):
+    response = await client.get(f"{BASE}/GetDetails/{guid}", headers=auth_headers)
+
+    assert_clean_failure(response, 400)

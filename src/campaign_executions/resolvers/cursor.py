@@ -1,7 +1,9 @@
 """Opaque keyset cursors: base64url of JSON naming the order, the value and the id.
 
-A cursor is only valid under the ordering it was made for; anything else a
-client sends is refused with a message, never with a decoding error's text.
+A cursor is only valid under the ordering it was made for, and only with a value
+the database can compare (a 32-bit counter, a moment within years 1 to 9999 in
+UTC); anything else a client sends is refused with a message, never with a
+decoding error's text.
 """
 
 import base64
@@ -12,8 +14,11 @@ from datetime import datetime
 
 from campaign_executions.domain import ExecutionField, format_utc
 from campaign_executions.errors import InvalidInputError
+from campaign_executions.schema.scalars import to_utc
 from campaign_executions.storage.execution import Keyset, KeysetValue, OrderTerm
 from campaign_executions.storage.filters import TIME_FIELDS
+
+MAX_COUNTER = 2**31 - 1
 
 _MALFORMED = (
     "The cursor in 'after' is not one this API issued; pass a cursor or "
@@ -71,14 +76,21 @@ def _encode_value(value: KeysetValue) -> str | int:
 
 
 def _decode_value(field: ExecutionField, value: object) -> KeysetValue:
-    if field not in TIME_FIELDS:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+    if field in TIME_FIELDS:
+        return _decode_moment(value)
+    # Every orderable counter is a 32-bit column; a larger key is no key of ours.
+    if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(_MALFORMED)
+    if not 0 <= value <= MAX_COUNTER:
+        raise InvalidInputError(_MALFORMED)
+    return value
+
+
+def _decode_moment(value: object) -> datetime:
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if moment is not None and moment.utcoffset() is not None:
+            return to_utc(moment)
     except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise InvalidInputError(_MALFORMED)
-    return moment
+        pass
+    raise InvalidInputError(_MALFORMED)

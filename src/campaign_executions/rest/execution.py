@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from campaign_executions.auth.permission import Permission, require_permission
+from campaign_executions.domain import parse_guid
 from campaign_executions.errors import InvalidInputError, NotFoundError
 from campaign_executions.services import Services, services_of
 from campaign_executions.storage.analytics import summarize_campaign_steps
@@ -36,7 +37,7 @@ def authorize(request: Request, permission: Permission) -> Services:
 def guid_param(request: Request, name: str) -> uuid.UUID:
     """The path parameter `name` as a GUID; a 400 when it is not one."""
     try:
-        return uuid.UUID(request.path_params[name])
+        return parse_guid(request.path_params[name])
     except ValueError:
         raise InvalidInputError(
             f"The {name} in the path is not a valid GUID; send one like {GUID_EXAMPLE}."

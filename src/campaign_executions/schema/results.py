@@ -1,19 +1,31 @@
-"""The cancel mutation's result union: cancelled, not found, not cancellable."""
+"""The cancel mutation's result union: cancelled, not found, not cancellable.
+
+Cancelling needs NotificationCampaigns.Cancel; reading the execution a result
+carries needs NotificationCampaigns.Analytics as well, like every other field
+that reads campaign data. A caller holding only Cancel still learns the outcome
+(the member's type and message) but not the execution's figures.
+"""
 
 import uuid
 from typing import Annotated
 
 import strawberry
 
+from .permission import CanReadAnalytics
 from .types import CampaignExecution
+
+_NEEDS_ANALYTICS = (
+    " Null, with a FORBIDDEN error, without NotificationCampaigns.Analytics."
+)
 
 
 @strawberry.type(description="The execution is (now or already) Cancelled.")
 class CampaignExecutionCancelled:
     """A successful cancel."""
 
-    execution: CampaignExecution = strawberry.field(
-        description="The execution after the cancel."
+    execution: CampaignExecution | None = strawberry.field(
+        description="The execution after the cancel." + _NEEDS_ANALYTICS,
+        permission_classes=[CanReadAnalytics],
     )
 
 
@@ -29,8 +41,9 @@ class CampaignExecutionNotFound:
 class CampaignExecutionNotCancellable:
     """A cancel of a Succeeded, Failed or Skipped execution."""
 
-    execution: CampaignExecution = strawberry.field(
-        description="The execution, unchanged."
+    execution: CampaignExecution | None = strawberry.field(
+        description="The execution, unchanged." + _NEEDS_ANALYTICS,
+        permission_classes=[CanReadAnalytics],
     )
     message: str = strawberry.field(description="Why it cannot be cancelled.")
 
