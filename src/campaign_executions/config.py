@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///campaign_executions.db"
+SUPPORTED_URL_PREFIXES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 PLACEHOLDER_SECRETS = frozenset({"", "secret", "changeme", "change-me", "dev"})
 
 
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=10)
+    # Most fields one GraphQL document may expand to, counting a fragment's fields
+    # again each time it is spread; it bounds the work a short document with
+    # nested fragment spreads can ask for.
+    max_fields: int = Field(default=5000, ge=1)
 
     # Largest request body the API reads at all, in bytes (the grid route keeps
     # its own smaller limit).
@@ -55,6 +60,44 @@ class Settings(BaseSettings):
     simulated_success_rate: float = Field(default=0.97, ge=0.0, le=1.0)
     simulated_latency_ms: int = Field(default=0, ge=0)
     simulated_seed: int | None = None
+
+    # Which sender serves each channel, as comma-separated channel=sender pairs:
+    # channels email, sms, push, in_app (or inapp), whatsapp, webhook; senders
+    # simulated or webhook. Every channel must be named, so that no run finds a
+    # channel without a sender; each kind of sender is built once and shared.
+    channel_senders: str = (
+        "email=simulated,sms=simulated,push=simulated,"
+        "in_app=simulated,whatsapp=simulated,webhook=simulated"
+    )
+
+    # The webhook sender: the http(s) URL it POSTs each message to (required when
+    # a channel uses it), the timeout of one attempt, how many times a 429, 5xx,
+    # timeout or connection error is retried after the first attempt, and the
+    # first wait between attempts, which doubles on each retry (with jitter).
+    webhook_url: str | None = None
+    webhook_timeout_seconds: float = Field(default=5, gt=0)
+    webhook_max_retries: int = Field(default=3, ge=0)
+    webhook_backoff_base_seconds: float = Field(default=0.5, ge=0)
+
+    # The worker: how long a claim lasts without renewal, how often it is
+    # renewed, how long an idle worker waits before looking for due runs again,
+    # how many recipients it records, sends and resolves together, and how often
+    # it polls for cancels (PostgreSQL also announces them at once).
+    worker_lease_seconds: float = Field(default=30, gt=0)
+    worker_heartbeat_seconds: float = Field(default=10, gt=0)
+    worker_idle_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_batch_size: int = Field(default=500, ge=1, le=10_000)
+    cancel_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_driver(cls, value: str) -> str:
+        if not value.startswith(SUPPORTED_URL_PREFIXES):
+            raise ValueError(
+                "use sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql+asyncpg://user:password@host/database"
+            )
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

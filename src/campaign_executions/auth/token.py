@@ -21,6 +21,10 @@ RS256 = "RS256"
 LOCAL_ISSUER_SUBJECT = "campaign-executions-cli"
 
 
+class TokenKeyError(Exception):
+    """A configured key file is missing or holds no usable RSA public key."""
+
+
 class TokenVerifier:
     """Checks bearer tokens against the keys the settings name.
 
@@ -83,7 +87,9 @@ class TokenVerifier:
             return self._rsa_keys[kid]
         if len(self._rsa_keys) == 1:
             return next(iter(self._rsa_keys.values()))
-        raise AuthenticationError("The bearer token names a signing key we do not know.")
+        raise AuthenticationError(
+            "The bearer token names a signing key we do not know."
+        )
 
 
 def _explain(error: jwt.InvalidTokenError) -> str:
@@ -121,15 +127,39 @@ def _load_rsa_keys(
 ) -> dict[str, RSAPublicKey]:
     keys: dict[str, RSAPublicKey] = {}
     if pem_file is not None:
-        key = load_pem_public_key(pem_file.read_bytes())
-        if not isinstance(key, RSAPublicKey):
-            raise ValueError(f"{pem_file} does not hold an RSA public key")
-        keys["pem"] = key
+        keys["pem"] = _load_pem(pem_file)
     if jwks_file is not None:
-        document = json.loads(jwks_file.read_text(encoding="utf-8"))
-        for index, jwk in enumerate(jwt.PyJWKSet.from_dict(document).keys):
-            if isinstance(jwk.key, RSAPublicKey):
-                keys[jwk.key_id or f"jwks-{index}"] = jwk.key
+        keys |= _load_jwks(jwks_file)
+    return keys
+
+
+def _load_pem(path: Path) -> RSAPublicKey:
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except OSError as error:
+        raise TokenKeyError(f"{path}: {error.strerror}") from None
+    except ValueError:
+        raise TokenKeyError(f"{path} is not a PEM public key") from None
+    if not isinstance(key, RSAPublicKey):
+        raise TokenKeyError(f"{path} does not hold an RSA public key")
+    return key
+
+
+def _load_jwks(path: Path) -> dict[str, RSAPublicKey]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        jwks = jwt.PyJWKSet.from_dict(document).keys
+    except OSError as error:
+        raise TokenKeyError(f"{path}: {error.strerror}") from None
+    except (ValueError, jwt.PyJWTError):
+        raise TokenKeyError(f"{path} is not a JWKS document with usable keys") from None
+    keys = {
+        jwk.key_id or f"jwks-{index}": jwk.key
+        for index, jwk in enumerate(jwks)
+        if isinstance(jwk.key, RSAPublicKey)
+    }
+    if not keys:
+        raise TokenKeyError(f"{path} holds no RSA public key")
     return keys
 
 
