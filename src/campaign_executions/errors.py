@@ -45,3 +45,19 @@ class ImportFileError(AppError):
     """An import file that cannot be loaded; nothing from it was stored."""
 
     code = "IMPORT_ERROR"
+
+
+class LeaseLostError(ConflictError):
+    """A worker wrote for an execution whose claim another worker now holds."""
+
+    def __init__(
+        self, message: str = "this worker no longer holds the execution"
+    ) -> None:
+        super().__init__(message)
+
+
+class ExecutionStoppedError(ConflictError):
+    """A worker wrote for an execution that was cancelled or has ended."""
+
+    def __init__(self, message: str = "the execution was cancelled or ended") -> None:
+        super().__init__(message)

@@ -19,6 +19,7 @@ from campaign_executions.errors import ConflictError, NotFoundError
 
 from .filters import COLUMNS, NULLABLE_FIELDS, Condition, to_sql
 from .models import ExecutionModel, StepExecutionModel
+from .watch import CANCEL_CHANNEL
 
 KeysetValue = datetime | int | uuid.UUID
 
@@ -129,8 +130,10 @@ async def cancel_execution(
 ) -> ExecutionModel:
     """Move a Pending or Running execution to Cancelled; a Cancelled one stays so.
 
-    Raises NotFoundError for an unknown id and ConflictError for an execution
-    that already ended otherwise.
+    On PostgreSQL a cancel also sends NOTIFY on CANCEL_CHANNEL with the id, in
+    the same transaction, so listening workers stop at once. Raises
+    NotFoundError for an unknown id and ConflictError for an execution that
+    already ended otherwise.
     """
     cancelled = await session.execute(
         update(ExecutionModel)
@@ -143,6 +146,8 @@ async def cancel_execution(
         .execution_options(synchronize_session=False)
     )
     changed = cancelled.scalar_one_or_none() is not None
+    if changed:
+        await _announce_cancel(session, execution_id=execution_id)
     execution = await session.get(ExecutionModel, execution_id, populate_existing=True)
     if execution is None:
         raise NotFoundError(f"No campaign execution has the id {execution_id}.")
@@ -153,6 +158,12 @@ async def cancel_execution(
             "only Pending or Running executions can be."
         )
     return execution
+
+
+async def _announce_cancel(session: AsyncSession, *, execution_id: uuid.UUID) -> None:
+    """NOTIFY listening workers on PostgreSQL; delivered only if the cancel commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(CANCEL_CHANNEL, str(execution_id))))
 
 
 def _matching(query: ExecutionQuery) -> ColumnElement[bool]:

@@ -1,0 +1,420 @@
+"""The dispatch ledger: step executions, one dispatch per recipient, live totals.
+
+A dispatch is recorded before it is sent and resolved once; the step's and the
+execution's totals move by `total = total + n` in the same transaction.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+
+from campaign_executions.domain import (
+    FINAL_STATUSES,
+    Audience,
+    DispatchOutcome,
+    ExecutionStatus,
+)
+from campaign_executions.errors import NotFoundError
+
+from .claim import hold_execution
+from .models import DispatchModel, ExecutionModel, RecipientModel, StepExecutionModel
+
+# Rows per statement: well under both backends' bound-parameter limits.
+BATCH_SIZE = 500
+
+_PAIR = ("step_execution_id", "recipient_id")
+DISPATCHES = cast(Table, DispatchModel.__table__)
+_PREVIOUS_OUTCOME = {
+    Audience.SUCCEEDED_PREVIOUS: DispatchOutcome.SUCCEEDED,
+    Audience.FAILED_PREVIOUS: DispatchOutcome.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class DispatchTicket:
+    """A recorded, still pending dispatch that the worker may send."""
+
+    dispatch_id: int
+    recipient_id: uuid.UUID
+    address: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What the channel answered for one ticket."""
+
+    dispatch_id: int
+    succeeded: bool
+    error: str | None = None
+
+
+async def start_step(  # noqa: PLR0913 - the fence's pair plus the step's own fields
+    session: AsyncSession,
+    *,
+    execution_id: uuid.UUID,
+    token: uuid.UUID,
+    step_number: int,
+    channel: int,
+    now: datetime,
+) -> StepExecutionModel:
+    """The step execution of `step_number`, created Running if it does not exist.
+
+    After a crash the existing one is returned as it stands, finished or not.
+    Raises ExecutionStoppedError once the execution was cancelled or ended,
+    LeaseLostError once another worker holds it.
+    """
+    await hold_execution(session, execution_id=execution_id, token=token, now=now)
+    query = select(StepExecutionModel).where(
+        StepExecutionModel.execution_id == execution_id,
+        StepExecutionModel.step_number == step_number,
+    )
+    existing = (await session.scalars(query)).one_or_none()
+    if existing is not None:
+        return existing
+
+    step = StepExecutionModel(
+        execution_id=execution_id,
+        step_number=step_number,
+        channel=int(channel),
+        status=int(ExecutionStatus.RUNNING),
+        started_at=now,
+    )
+    session.add(step)
+    await session.flush()
+    return step
+
+
+async def audience(  # noqa: PLR0913 - the rule, its previous step, and the page
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    rule: Audience,
+    previous_step_execution_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[uuid.UUID, str]]:
+    """One keyset page of a step's recipients as (id, address), in id order.
+
+    All of the campaign's recipients, or those whose dispatch on the previous
+    step execution succeeded (or failed). With no previous step execution
+    those two rules select nobody.
+    """
+    query = select(RecipientModel.id, RecipientModel.address).where(
+        RecipientModel.campaign_id == campaign_id
+    )
+    if rule is not Audience.ALL:
+        if previous_step_execution_id is None:
+            return []
+        query = query.join(
+            DispatchModel,
+            and_(
+                DispatchModel.recipient_id == RecipientModel.id,
+                DispatchModel.step_execution_id == previous_step_execution_id,
+                DispatchModel.outcome == str(_PREVIOUS_OUTCOME[rule]),
+            ),
+        )
+    if after is not None:
+        query = query.where(RecipientModel.id > after)
+    rows = await session.execute(query.order_by(RecipientModel.id).limit(limit))
+    return [(row.id, row.address) for row in rows]
+
+
+async def record_dispatches(  # noqa: PLR0913 - the fence's pair plus the batch
+    session: AsyncSession,
+    *,
+    execution_id: uuid.UUID,
+    token: uuid.UUID,
+    step_execution_id: uuid.UUID,
+    recipients: Sequence[tuple[uuid.UUID, str]],
+    now: datetime,
+) -> list[DispatchTicket]:
+    """Record a pending dispatch per new recipient; tickets for all still pending.
+
+    Rows that exist already are not recorded again: a recipient left pending
+    by a crashed holder gets its ticket back (attempts + 1), a resolved one
+    gets none. Raises ExecutionStoppedError once the execution was cancelled
+    or ended, LeaseLostError once another worker holds it; then nothing is
+    written.
+    """
+    # The fence locks the execution row, so a cancel waits for this batch or
+    # this batch sees the cancel: never both.
+    await hold_execution(session, execution_id=execution_id, token=token, now=now)
+    addresses: dict[uuid.UUID, str] = {}
+    for recipient_id, address in recipients:
+        addresses.setdefault(recipient_id, address)
+
+    ids = list(addresses)
+    inserted = 0
+    tickets: list[DispatchTicket] = []
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        fresh = await _insert_missing(session, step_execution_id, chunk, now)
+        inserted += len(fresh)
+        tickets += [
+            DispatchTicket(dispatch_id, recipient_id, addresses[recipient_id], 1)
+            for dispatch_id, recipient_id in fresh
+        ]
+        # Only recipients recorded before (by a holder that crashed) need a look.
+        recorded_before = set(chunk) - {recipient_id for _, recipient_id in fresh}
+        if recorded_before:
+            tickets += await _hand_out(
+                session, step_execution_id, list(recorded_before), addresses
+            )
+    if inserted:
+        await _add_totals(
+            session,
+            execution_id=execution_id,
+            step_execution_id=step_execution_id,
+            increments={"total_dispatched": inserted},
+        )
+
+    position = {recipient_id: index for index, recipient_id in enumerate(ids)}
+    return sorted(tickets, key=lambda ticket: position[ticket.recipient_id])
+
+
+async def resolve_dispatches(  # noqa: PLR0913 - the fence's pair plus the batch
+    session: AsyncSession,
+    *,
+    execution_id: uuid.UUID,
+    token: uuid.UUID,
+    step_execution_id: uuid.UUID,
+    results: Sequence[DispatchResult],
+    now: datetime,
+) -> int:
+    """Settle pending dispatches and count them; how many were settled now.
+
+    Repeated ids, resolved ones and ids of other step executions change
+    nothing. Only the token is checked, not the status: dispatches in flight
+    when a cancel answered still resolve and count. Raises LeaseLostError,
+    before any write, once another worker holds the execution.
+    """
+    await hold_execution(
+        session, execution_id=execution_id, token=token, now=now, running=False
+    )
+    chosen: dict[int, DispatchResult] = {}
+    for result in results:
+        chosen.setdefault(result.dispatch_id, result)
+
+    ordered = list(chosen.values())
+    succeeded = failed = 0
+    for start in range(0, len(ordered), BATCH_SIZE):
+        batch = ordered[start : start + BATCH_SIZE]
+        wins = [result for result in batch if result.succeeded]
+        losses = [result for result in batch if not result.succeeded]
+        succeeded += await _settle(session, step_execution_id, wins, now)
+        failed += await _settle(session, step_execution_id, losses, now)
+    if succeeded or failed:
+        await _add_totals(
+            session,
+            execution_id=execution_id,
+            step_execution_id=step_execution_id,
+            increments={"total_succeeded": succeeded, "total_failed": failed},
+        )
+    return succeeded + failed
+
+
+async def finish_step(  # noqa: PLR0913 - the fence's pair plus the step's end
+    session: AsyncSession,
+    *,
+    execution_id: uuid.UUID,
+    token: uuid.UUID,
+    step_execution_id: uuid.UUID,
+    status: ExecutionStatus,
+    now: datetime,
+) -> None:
+    """End a step execution with a final status; one already ended keeps its end.
+
+    Checked on the token only, so a cancelled run can still close its step.
+    """
+    if status not in FINAL_STATUSES:
+        raise ValueError(f"a step cannot end as {status.name}")
+    await hold_execution(
+        session, execution_id=execution_id, token=token, now=now, running=False
+    )
+    owned = and_(
+        StepExecutionModel.id == step_execution_id,
+        StepExecutionModel.execution_id == execution_id,
+    )
+    open_ = StepExecutionModel.status.not_in([int(s) for s in FINAL_STATUSES])
+    statement = (
+        update(StepExecutionModel)
+        .where(owned, open_)
+        .values(status=int(status), completed_at=now)
+        .returning(StepExecutionModel.id)
+        .execution_options(synchronize_session=False)
+    )
+    if (await session.execute(statement)).first() is not None:
+        return
+    if await session.scalar(select(StepExecutionModel.id).where(owned)) is None:
+        raise _step_not_found(execution_id, step_execution_id)
+
+
+async def ledger_totals(
+    session: AsyncSession, *, execution_id: uuid.UUID
+) -> tuple[int, int, int]:
+    """(dispatched, succeeded, failed) counted from the execution's dispatch rows."""
+    query = (
+        select(
+            func.count(DispatchModel.id),
+            _count(DispatchOutcome.SUCCEEDED),
+            _count(DispatchOutcome.FAILED),
+        )
+        .join(StepExecutionModel)
+        .where(StepExecutionModel.execution_id == execution_id)
+    )
+    dispatched, succeeded, failed = (await session.execute(query)).one()
+    return int(dispatched), int(succeeded), int(failed)
+
+
+async def _insert_missing(
+    session: AsyncSession,
+    step_execution_id: uuid.UUID,
+    recipient_ids: Sequence[uuid.UUID],
+    now: datetime,
+) -> list[tuple[int, uuid.UUID]]:
+    """INSERT the pairs not yet recorded, as a first attempt; (id, recipient) of each.
+
+    The statement is the same for every batch, so it is compiled once and
+    the driver sends the rows as multi-row VALUES (insertmanyvalues).
+    """
+    pending = {
+        "step_execution_id": step_execution_id,
+        "outcome": str(DispatchOutcome.PENDING),
+        "attempts": 1,
+        "created_at": now,
+    }
+    rows = [{**pending, "recipient_id": recipient_id} for recipient_id in recipient_ids]
+    statement = _insert_ignoring_recorded(session.get_bind().dialect.name)
+    result = await session.execute(statement, rows)
+    return [(row.id, row.recipient_id) for row in result]
+
+
+def _insert_ignoring_recorded(
+    dialect: str,
+) -> ReturningInsert[tuple[int, uuid.UUID]]:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(DISPATCHES)
+        .on_conflict_do_nothing(index_elements=_PAIR)
+        .returning(DISPATCHES.c.id, DISPATCHES.c.recipient_id)
+    )
+
+
+async def _hand_out(
+    session: AsyncSession,
+    step_execution_id: uuid.UUID,
+    recipient_ids: Sequence[uuid.UUID],
+    addresses: Mapping[uuid.UUID, str],
+) -> list[DispatchTicket]:
+    """Count one more attempt on each still pending dispatch and ticket it."""
+    statement = (
+        update(DispatchModel)
+        .where(
+            DispatchModel.step_execution_id == step_execution_id,
+            DispatchModel.recipient_id.in_(recipient_ids),
+            DispatchModel.outcome == str(DispatchOutcome.PENDING),
+        )
+        .values(attempts=DispatchModel.attempts + 1)
+        .returning(DispatchModel.id, DispatchModel.recipient_id, DispatchModel.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        DispatchTicket(
+            row.id, row.recipient_id, addresses[row.recipient_id], row.attempts
+        )
+        for row in await session.execute(statement)
+    ]
+
+
+async def _settle(
+    session: AsyncSession,
+    step_execution_id: uuid.UUID,
+    results: Sequence[DispatchResult],
+    now: datetime,
+) -> int:
+    """Resolve the pending ones among `results`, all of one outcome; how many."""
+    if not results:
+        return 0
+    if results[0].succeeded:
+        outcome, error = DispatchOutcome.SUCCEEDED, None
+    else:
+        outcome = DispatchOutcome.FAILED
+        error = _errors_by_id({result.dispatch_id: result.error for result in results})
+    statement = (
+        update(DispatchModel)
+        .where(
+            DispatchModel.id.in_([result.dispatch_id for result in results]),
+            DispatchModel.step_execution_id == step_execution_id,
+            DispatchModel.outcome == str(DispatchOutcome.PENDING),
+        )
+        .values(outcome=str(outcome), error=error, resolved_at=now)
+        .returning(DispatchModel.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len((await session.execute(statement)).all())
+
+
+def _errors_by_id(
+    errors: Mapping[int, str | None],
+) -> ColumnElement[str | None] | str | None:
+    """One error for the whole UPDATE, or a CASE on the id when they differ."""
+    distinct = set(errors.values())
+    if len(distinct) <= 1:
+        return distinct.pop() if distinct else None
+    return case(errors, value=DispatchModel.id)
+
+
+async def _add_totals(
+    session: AsyncSession,
+    *,
+    execution_id: uuid.UUID,
+    step_execution_id: uuid.UUID,
+    increments: Mapping[str, int],
+) -> None:
+    """Add to the step execution's and the execution's totals, in place."""
+    step = (
+        update(StepExecutionModel)
+        .where(
+            StepExecutionModel.id == step_execution_id,
+            StepExecutionModel.execution_id == execution_id,
+        )
+        .values(_plus(StepExecutionModel, increments))
+        .returning(StepExecutionModel.id)
+        .execution_options(synchronize_session=False)
+    )
+    if (await session.execute(step)).first() is None:
+        raise _step_not_found(execution_id, step_execution_id)
+    execution = (
+        update(ExecutionModel)
+        .where(ExecutionModel.id == execution_id)
+        .values(_plus(ExecutionModel, increments))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(execution)
+
+
+def _plus(
+    model: type[ExecutionModel] | type[StepExecutionModel],
+    increments: Mapping[str, int],
+) -> dict[str, ColumnElement[int]]:
+    """`total = total + n` for each named total: never a value read earlier."""
+    return {name: getattr(model, name) + n for name, n in increments.items()}
+
+
+def _count(outcome: DispatchOutcome) -> ColumnElement[int]:
+    return func.count(DispatchModel.id).filter(DispatchModel.outcome == str(outcome))
+
+
+def _step_not_found(execution_id: uuid.UUID, step_id: uuid.UUID) -> NotFoundError:
+    return NotFoundError(
+        f"Execution {execution_id} has no step execution {step_id}; "
+        "start the step before recording or settling its dispatches."
+    )
