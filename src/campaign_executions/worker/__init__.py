@@ -1,0 +1,1 @@
+"""The worker: claiming executions, advancing steps, channel senders, dispatches."""
