@@ -7,7 +7,13 @@ from typing import Any
 
 from campaign_executions.domain import Channel, ExecutionStatus
 from campaign_executions.storage.engine import Database
-from campaign_executions.storage.models import ExecutionModel, StepExecutionModel
+from campaign_executions.storage.models import (
+    CampaignModel,
+    CampaignStepModel,
+    ExecutionModel,
+    RecipientModel,
+    StepExecutionModel,
+)
 
 BASE_TIME = datetime(2026, 7, 10, 6, 0, tzinfo=UTC)
 
@@ -91,3 +97,31 @@ def spread(
 async def store(database: Database, *models: ExecutionModel) -> None:
     async with database.write() as session:
         session.add_all(models)
+
+
+def campaign(
+    *,
+    steps: Sequence[tuple[Channel, str]] = ((Channel.EMAIL, "all"),),
+    recipients: int = 10,
+    active: bool = True,
+) -> tuple[CampaignModel, list[RecipientModel]]:
+    """A campaign with `steps` as (channel, audience) and that many recipients."""
+    model = CampaignModel(id=uuid.uuid4(), name="Test campaign", is_active=active)
+    model.steps = [
+        CampaignStepModel(step_number=number, channel=int(channel), audience=rule)
+        for number, (channel, rule) in enumerate(steps, start=1)
+    ]
+    people = [
+        RecipientModel(id=uuid.uuid4(), campaign_id=model.id, address=f"r{n}@x.test")
+        for n in range(recipients)
+    ]
+    return model, people
+
+
+async def store_campaign(
+    database: Database, model: CampaignModel, people: Sequence[RecipientModel]
+) -> None:
+    async with database.write() as session:
+        session.add(model)
+        await session.flush()
+        session.add_all(people)

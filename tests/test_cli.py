@@ -55,9 +55,9 @@ def test_serve_refuses_to_start_without_a_real_key(
     assert "CAMPAIGN_EXECUTIONS_JWT" in capsys.readouterr().err
 
 
-def test_worker_says_it_is_not_available_yet(capsys: pytest.CaptureFixture[str]):
-    assert main(["worker"]) == 2
-    assert "not available yet" in capsys.readouterr().err
+def test_worker_refuses_a_concurrency_below_one(capsys: pytest.CaptureFixture[str]):
+    assert main(["worker", "--concurrency", "0"]) == 2
+    assert "--concurrency must be 1 or more" in capsys.readouterr().err
 
 
 async def test_imported_seed_details_round_trip_through_get_details(
@@ -96,3 +96,68 @@ async def test_import_of_a_bad_file_exits_1_and_loads_nothing(
     assert status == 1
     assert "executions[1]" in capsys.readouterr().err
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("LOG_LEVEL", "LOUD", "CAMPAIGN_EXECUTIONS_LOG_LEVEL"),
+        ("DATABASE_URL", "mysql://root@127.0.0.1/x", "postgresql+asyncpg://"),
+        ("MAX_PAGE_SIZE", "zero", "CAMPAIGN_EXECUTIONS_MAX_PAGE_SIZE"),
+    ],
+)
+def test_bad_configuration_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name,
+    value,
+    expected,
+):
+    monkeypatch.setenv(f"{ENV}{name}", value)
+
+    assert main(["token", "--permission", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration error" in err
+    assert expected in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("ttl", ["0", "-5", "99999999999999", "soon"])
+def test_token_refuses_a_lifetime_out_of_bounds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ttl
+):
+    monkeypatch.setenv(f"{ENV}JWT_SECRET", TEST_SECRET)
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["token", "--permission", "x", "--ttl", ttl])
+
+    assert exit_info.value.code == 2
+    assert "--ttl" in capsys.readouterr().err
+
+
+def test_token_refuses_a_weak_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv(f"{ENV}JWT_SECRET", "x")
+
+    assert main(["token", "--permission", "x"]) == 2
+    assert "shorter than 32" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [None, "not a key", '{"keys": "nope"}'])
+def test_serve_with_an_unusable_key_file_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content,
+):
+    key_file = tmp_path / "keys.json"
+    if content is not None:
+        key_file.write_text(content)
+    monkeypatch.delenv(f"{ENV}JWT_SECRET", raising=False)
+    monkeypatch.setenv(f"{ENV}JWT_JWKS_FILE", str(key_file))
+
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load the token keys" in err
+    assert "Traceback" not in err

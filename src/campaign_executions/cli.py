@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import secrets
+import signal
 import sys
 import uuid
 from collections.abc import Sequence
@@ -12,39 +13,67 @@ from pathlib import Path
 from typing import TextIO
 
 import uvicorn
+from pydantic import ValidationError
+from starlette.applications import Starlette
 
 from .app import create_app
 from .auth.permission import Permission
-from .auth.token import mint_token
+from .auth.token import TokenKeyError, mint_token
 from .config import Settings
-from .demo import build_demo_document, demo_now
+from .demo import build_demo_document, demo_now, keep_scheduling_runs
 from .errors import ImportFileError
 from .importing import ImportFile, load_import, parse_import, read_import_file
 from .log import configure_logging
 from .storage.engine import Database
 from .storage.migrate import upgrade_schema
 from .storage.records import count_campaigns, list_campaign_names
+from .worker.service import run_worker
 
 logger = logging.getLogger(__name__)
 
+MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600
+WEAK_SECRET = (
+    "CAMPAIGN_EXECUTIONS_JWT_SECRET is a placeholder or shorter than 32 "
+    "characters; set a real secret"
+)
 DEMO_TOKEN_HOURS = 12
 DEMO_TOKEN_TTL = timedelta(hours=DEMO_TOKEN_HOURS)
+DEMO_SCHEDULE_SECONDS = 5.0
+DEMO_CONCURRENCY = 2
+# Small batches with some latency, so that a run takes seconds and its counters
+# can be watched moving.
+DEMO_PACING: dict[str, object] = {"worker_batch_size": 40, "simulated_latency_ms": 150}
 REST_BASE = "/api/v1/NotificationCampaignExecution"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one verb; the exit status is 0 on success."""
     arguments = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _say(_describe_settings_error(error), stream=sys.stderr)
+        return 2
     configure_logging(log_format=settings.log_format, level=settings.log_level)
     try:
         status: int = arguments.run(settings, arguments)
     except ImportFileError as error:
         _say(f"import failed: {error.message}", stream=sys.stderr)
         return 1
+    except TokenKeyError as error:
+        _say(f"cannot load the token keys: {error}", stream=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return status
+
+
+def _describe_settings_error(error: ValidationError) -> str:
+    problems = [
+        f"CAMPAIGN_EXECUTIONS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+    return "configuration error: " + "; ".join(problems)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,9 +106,25 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="a permission to grant; repeat for several",
     )
-    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.add_argument(
+        "--ttl",
+        type=_ttl_seconds,
+        default=3600,
+        help=f"lifetime in seconds, 1 to {MAX_TOKEN_TTL_SECONDS}",
+    )
     token.set_defaults(run=_run_token)
     return parser
+
+
+def _ttl_seconds(text: str) -> int:
+    """A token lifetime in whole seconds, within bounds."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number of seconds") from None
+    if not 1 <= seconds <= MAX_TOKEN_TTL_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_TOKEN_TTL_SECONDS}")
+    return seconds
 
 
 def _say(text: str, *, stream: TextIO | None = None) -> None:
@@ -129,18 +174,38 @@ def _run_token(settings: Settings, arguments: argparse.Namespace) -> int:
             stream=sys.stderr,
         )
         return 2
+    if not settings.has_real_secret:
+        _say(WEAK_SECRET, stream=sys.stderr)
+        return 2
     ttl = timedelta(seconds=arguments.ttl)
     _say(mint_token(settings, permissions=arguments.permission, ttl=ttl))
     return 0
 
 
-def _run_worker(_settings: Settings, _arguments: argparse.Namespace) -> int:
-    _say(
-        "the worker is not available yet in this release; executions can be "
-        "imported, read and cancelled",
-        stream=sys.stderr,
-    )
-    return 2
+def _run_worker(settings: Settings, arguments: argparse.Namespace) -> int:
+    if arguments.concurrency < 1:
+        _say("--concurrency must be 1 or more", stream=sys.stderr)
+        return 2
+    asyncio.run(_work(settings, concurrency=arguments.concurrency))
+    return 0
+
+
+async def _work(settings: Settings, *, concurrency: int) -> None:
+    database = Database.from_url(settings.database_url)
+    stop = _stop_on_signals()
+    try:
+        await run_worker(settings, database, stop, concurrency=concurrency)
+    finally:
+        await database.dispose()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: finish the batch in hand, then stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    return stop
 
 
 def _run_serve(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -152,28 +217,22 @@ def _run_serve(settings: Settings, arguments: argparse.Namespace) -> int:
         )
         return 2
     if settings.jwt_secret and not settings.has_real_secret:
-        _say(
-            "CAMPAIGN_EXECUTIONS_JWT_SECRET is a placeholder or shorter than 32 "
-            "characters; set a real secret",
-            stream=sys.stderr,
-        )
+        _say(WEAK_SECRET, stream=sys.stderr)
         return 2
     _serve(settings, host=arguments.host, port=arguments.port)
     return 0
 
 
 def _serve(settings: Settings, *, host: str, port: int) -> None:
-    config = uvicorn.Config(
-        create_app(settings), host=host, port=port, log_config=None, lifespan="on"
-    )
-    uvicorn.Server(config).run()
+    uvicorn.Server(_server_config(create_app(settings), host=host, port=port)).run()
+
+
+def _server_config(app: Starlette, *, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
 
 
 def _run_demo(settings: Settings, arguments: argparse.Namespace) -> int:
-    overrides: dict[str, object] = {"graphiql": True}
-    if not settings.jwt_secret:
-        overrides["jwt_secret"] = secrets.token_urlsafe(32)
-    settings = settings.model_copy(update=overrides)
+    settings = _demo_settings(settings)
     loaded, campaigns = asyncio.run(_prepare_demo_database(settings.database_url))
     base = f"http://{arguments.host}:{arguments.port}"
     token = mint_token(settings, permissions=list(Permission), ttl=DEMO_TOKEN_TTL)
@@ -186,11 +245,49 @@ def _run_demo(settings: Settings, arguments: argparse.Namespace) -> int:
         *(f"  {campaign_id}  {name}" for campaign_id, name in campaigns),
         f"bearer token (every permission, valid {DEMO_TOKEN_HOURS} hours):",
         token,
-        "the worker is not part of this release yet: runs do not move",
+        f"a worker runs in this process; a new run is scheduled every "
+        f"{DEMO_SCHEDULE_SECONDS:g} s",
     ]
     _say("\n".join(lines))
-    _serve(settings, host=arguments.host, port=arguments.port)
+    asyncio.run(_demo(settings, host=arguments.host, port=arguments.port))
     return 0
+
+
+def _demo_settings(settings: Settings) -> Settings:
+    """GraphiQL on, a secret for this run if none is set, and runs slow enough to
+    watch (unless the environment says otherwise)."""
+    chosen = settings.model_fields_set
+    overrides: dict[str, object] = {"graphiql": True}
+    if not settings.jwt_secret:
+        overrides["jwt_secret"] = secrets.token_urlsafe(32)
+    for name, value in DEMO_PACING.items():
+        if name not in chosen:
+            overrides[name] = value
+    return settings.model_copy(update=overrides)
+
+
+async def _demo(settings: Settings, *, host: str, port: int) -> None:
+    """The API, a worker and a stream of newly scheduled runs, in one process."""
+    database = Database.from_url(settings.database_url)
+    server = uvicorn.Server(
+        _server_config(create_app(settings, database), host=host, port=port)
+    )
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+
+    try:
+        await asyncio.gather(
+            serve(),
+            run_worker(settings, database, stop, concurrency=DEMO_CONCURRENCY),
+            keep_scheduling_runs(database, stop, every=DEMO_SCHEDULE_SECONDS),
+        )
+    finally:
+        await database.dispose()
 
 
 async def _prepare_demo_database(

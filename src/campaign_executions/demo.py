@@ -4,6 +4,8 @@ It is built as an import document, so the demo loads through the same
 validation and storage path as `campaign-executions import`.
 """
 
+import asyncio
+import logging
 import random
 import uuid
 from dataclasses import dataclass
@@ -11,6 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .domain import Audience, Channel, ExecutionStatus, format_utc
+from .storage.claim import schedule_execution
+from .storage.engine import Database
+from .storage.records import list_campaign_names
+
+logger = logging.getLogger(__name__)
 
 SEED_CAMPAIGN_ID = "3c4d5e60-0000-0000-0000-000000000001"
 SEED_EXECUTION_ID = "4a5b6c70-0000-0000-0000-000000000001"
@@ -171,11 +178,13 @@ def _step_document(
 
 
 def _pick_status(rng: random.Random, age: int) -> ExecutionStatus:
-    """Old runs have ended; the newest are pending, running or just done."""
-    if age < 3:
-        return ExecutionStatus.PENDING
+    """Old runs have ended; the five newest are pending.
+
+    Two of those are already due, so the demo's worker starts on them at
+    once; the other three come due over the next day.
+    """
     if age < 5:
-        return ExecutionStatus.RUNNING
+        return ExecutionStatus.PENDING
     return rng.choices(
         [
             ExecutionStatus.SUCCEEDED,
@@ -230,15 +239,11 @@ def _run(
     scheduled: datetime,
     status: ExecutionStatus,
 ) -> Document:
-    """Fill in the steps a run reached, with counters that add up."""
+    """Fill in the steps an ended run reached, with counters that add up."""
     started = scheduled + timedelta(seconds=rng.randint(1, 9))
     document["startedAt"] = format_utc(started)
     steps_reached = len(plan.steps)
-    if status in (
-        ExecutionStatus.FAILED,
-        ExecutionStatus.CANCELLED,
-        ExecutionStatus.RUNNING,
-    ):
+    if status in (ExecutionStatus.FAILED, ExecutionStatus.CANCELLED):
         steps_reached = rng.randint(1, len(plan.steps))
     audience = document["totalRecipients"]
     previous: tuple[int, int] = (audience, 0)
@@ -256,12 +261,10 @@ def _run(
         )
         step["startedAt"] = format_utc(clock)
         clock += timedelta(seconds=max(1, dispatched // 20))
-        if step_status != ExecutionStatus.RUNNING:
-            step["completedAt"] = format_utc(clock)
+        step["completedAt"] = format_utc(clock)
         document["steps"].append(step)
         previous = (dispatched - failed, failed)
-    if status != ExecutionStatus.RUNNING:
-        document["completedAt"] = format_utc(clock + timedelta(seconds=1))
+    document["completedAt"] = format_utc(clock + timedelta(seconds=1))
     if status == ExecutionStatus.FAILED:
         document["errorMessage"] = rng.choice(FAILURE_REASONS)
     return document
@@ -293,3 +296,30 @@ def _with_totals(document: Document) -> Document:
 def demo_now() -> datetime:
     """The demo's reference time: now, to the minute."""
     return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+async def keep_scheduling_runs(
+    database: Database, stop: asyncio.Event, *, every: float, seed: int = 11
+) -> None:
+    """Until `stop` is set, schedule a run of a random demo campaign every `every` s.
+
+    The API page's example campaign is left alone, so its figures stay exact.
+    """
+    rng = random.Random(seed)
+    async with database.read() as session:
+        campaigns = [
+            campaign_id
+            for campaign_id, _ in await list_campaign_names(session, limit=100)
+            if str(campaign_id) != SEED_CAMPAIGN_ID
+        ]
+    while campaigns and not stop.is_set():
+        campaign_id = rng.choice(campaigns)
+        async with database.write() as session:
+            execution = await schedule_execution(
+                session, campaign_id=campaign_id, scheduled_for=demo_now()
+            )
+        logger.info("demo_run_scheduled", extra={"execution_id": str(execution.id)})
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            continue
