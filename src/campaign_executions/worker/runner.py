@@ -39,7 +39,7 @@ class WorkerOptions:
     lease: timedelta = timedelta(seconds=30)
     heartbeat: timedelta = timedelta(seconds=10)
     idle_poll: float = 1.0
-    batch_size: int = 500
+    batch_size: int = 1000
 
 
 @dataclass
