@@ -1,3 +1,4 @@
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -179,3 +180,42 @@ async def test_find_stopped_reports_cancelled_runs(database: Database):
         stopped = await find_stopped(session, execution_ids=[running.id, cancelled.id])
 
     assert stopped == {cancelled.id}
+
+
+class StoppingSender:
+    """Asks the worker to stop while its first batch is in flight."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.batches = 0
+
+    async def send_batch(self, messages: Sequence[Message]) -> list[SendResult]:
+        self.batches += 1
+        self.stop.set()
+        return [SendResult(succeeded=True) for _ in messages]
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_stopping_worker_hands_its_run_back_for_another_to_finish(
+    database: Database,
+):
+    model, people = campaign(recipients=100)
+    await store_campaign(database, model, people)
+    run_id = await _due_run(database, model.id)
+    stop = asyncio.Event()
+    stopping = StoppingSender(stop)
+
+    await Worker(database, _senders(stopping), OPTIONS).run(stop)
+    handed_back, _ = await _load(database, run_id)
+    successor = SimulatedSender(success_rate=1, latency_ms=0, seed=1)
+    assert await Worker(database, _senders(successor), OPTIONS).run_once()
+
+    row, totals = await _load(database, run_id)
+    assert stopping.batches == 1
+    assert handed_back.status == ExecutionStatus.RUNNING
+    assert (handed_back.total_dispatched, handed_back.total_succeeded) == (25, 25)
+    assert row.status == ExecutionStatus.SUCCEEDED
+    assert totals == (100, 100, 0)
+    assert len(successor.send_counts) == 75

@@ -136,6 +136,22 @@ async def set_total_recipients(
     )
 
 
+async def release_execution(
+    session: AsyncSession, *, execution_id: uuid.UUID, token: uuid.UUID, now: datetime
+) -> None:
+    """End this holder's lease now, so another worker may resume the run at once.
+
+    The execution stays Running with its ledger; only the lease expires.
+    """
+    await _update_held(
+        session,
+        execution_id=execution_id,
+        token=token,
+        values={"lease_expires_at": now - timedelta(microseconds=1), "updated_at": now},
+        running=True,
+    )
+
+
 async def hold_execution(
     session: AsyncSession,
     *,

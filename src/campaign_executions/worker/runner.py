@@ -55,10 +55,16 @@ class Run:
         """The claimed execution's id."""
         return self.execution.id
 
-    def check(self) -> None:
-        """Raise if a cancel or a lost lease was noticed since the last batch."""
+    def check(self, shutdown: asyncio.Event) -> None:
+        """Raise if a cancel or a lost lease was noticed, or the worker is stopping."""
         if self.stopped.is_set():
             raise ExecutionStoppedError("The execution was cancelled or taken over.")
+        if shutdown.is_set():
+            raise WorkerStoppingError
+
+
+class WorkerStoppingError(Exception):
+    """The worker was asked to stop; the run in hand is handed back."""
 
 
 class Worker:
@@ -76,9 +82,15 @@ class Worker:
         self.options = options or WorkerOptions()
         self.clock = clock
         self.active: dict[uuid.UUID, Run] = {}
+        self.shutdown = asyncio.Event()
 
     async def run(self, stop: asyncio.Event, *, concurrency: int = 1) -> None:
-        """Work until `stop` is set, running up to `concurrency` executions at once."""
+        """Work until `stop` is set, running up to `concurrency` executions at once.
+
+        Once `stop` is set, each run in hand finishes its current batch and is
+        handed back (its lease released) for another worker to resume.
+        """
+        self.shutdown = stop
         await asyncio.gather(*(self._slot(stop) for _ in range(concurrency)))
 
     def notice_stop(self, execution_id: uuid.UUID) -> None:
@@ -155,6 +167,8 @@ class Worker:
             await self._finish(run, status, reason)
         except ExecutionStoppedError:
             logger.info("execution_stopped", extra=log)
+        except WorkerStoppingError:
+            await self._release(run)
         except LeaseLostError:
             logger.warning("lease_lost", extra=log)
         except Exception as error:  # any other fault fails the run, once
@@ -204,7 +218,7 @@ class Worker:
         )
         after: uuid.UUID | None = None
         while True:
-            run.check()
+            run.check(self.shutdown)
             async with self.database.read() as session:
                 batch = await ledger.audience(
                     session,
@@ -294,6 +308,20 @@ class Worker:
             "execution_finished",
             extra={"execution_id": str(run.execution_id), "status": status.name},
         )
+
+    async def _release(self, run: Run) -> None:
+        """Hand a run back on shutdown so that another worker resumes it at once."""
+        try:
+            async with self.database.write() as session:
+                await claim.release_execution(
+                    session,
+                    execution_id=run.execution_id,
+                    token=run.token,
+                    now=self.clock(),
+                )
+        except (ExecutionStoppedError, LeaseLostError):
+            return
+        logger.info("execution_released", extra={"execution_id": str(run.execution_id)})
 
     async def _fail(self, run: Run, error: Exception) -> None:
         """Mark the run Failed with a reason a person can act on, if still ours."""
