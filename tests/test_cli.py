@@ -161,3 +161,37 @@ def test_serve_with_an_unusable_key_file_says_so(
     err = capsys.readouterr().err
     assert "cannot load the token keys" in err
     assert "Traceback" not in err
+
+
+def test_worker_refuses_an_unmigrated_database(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    monkeypatch.setenv(
+        f"{ENV}DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    )
+
+    assert main(["worker"]) == 2
+    assert "campaign-executions migrate" in capsys.readouterr().err
+
+
+def test_worker_with_bad_channel_senders_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    monkeypatch.setenv(f"{ENV}DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    monkeypatch.setenv(f"{ENV}CHANNEL_SENDERS", "email=pigeon")
+    assert main(["migrate"]) == 0
+
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot build the channel senders" in err
+    assert "Traceback" not in err
+
+
+def test_heartbeat_longer_than_half_the_lease_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv(f"{ENV}WORKER_LEASE_SECONDS", "2")
+    monkeypatch.setenv(f"{ENV}WORKER_HEARTBEAT_SECONDS", "10")
+
+    assert main(["worker"]) == 2
+    assert "WORKER_HEARTBEAT_SECONDS" in capsys.readouterr().err

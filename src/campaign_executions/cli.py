@@ -25,8 +25,9 @@ from .errors import ImportFileError
 from .importing import ImportFile, load_import, parse_import, read_import_file
 from .log import configure_logging
 from .storage.engine import Database
-from .storage.migrate import upgrade_schema
+from .storage.migrate import schema_is_current, upgrade_schema
 from .storage.records import count_campaigns, list_campaign_names
+from .worker.senders import SenderConfigError
 from .worker.service import run_worker
 
 logger = logging.getLogger(__name__)
@@ -63,16 +64,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TokenKeyError as error:
         _say(f"cannot load the token keys: {error}", stream=sys.stderr)
         return 2
+    except SenderConfigError as error:
+        _say(f"cannot build the channel senders: {error}", stream=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return status
 
 
 def _describe_settings_error(error: ValidationError) -> str:
-    problems = [
-        f"CAMPAIGN_EXECUTIONS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-        for e in error.errors(include_url=False, include_input=False)
-    ]
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False):
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            name = "_".join(map(str, problem["loc"])).upper()
+            message = f"CAMPAIGN_EXECUTIONS_{name}: {message}"
+        problems.append(message)
     return "configuration error: " + "; ".join(problems)
 
 
@@ -186,15 +193,23 @@ def _run_worker(settings: Settings, arguments: argparse.Namespace) -> int:
     if arguments.concurrency < 1:
         _say("--concurrency must be 1 or more", stream=sys.stderr)
         return 2
-    asyncio.run(_work(settings, concurrency=arguments.concurrency))
-    return 0
+    return asyncio.run(_work(settings, concurrency=arguments.concurrency))
 
 
-async def _work(settings: Settings, *, concurrency: int) -> None:
+async def _work(settings: Settings, *, concurrency: int) -> int:
     database = Database.from_url(settings.database_url)
-    stop = _stop_on_signals()
     try:
-        await run_worker(settings, database, stop, concurrency=concurrency)
+        if not await schema_is_current(database.engine):
+            _say(
+                "the database schema is not up to date: run "
+                "`campaign-executions migrate` first",
+                stream=sys.stderr,
+            )
+            return 2
+        await run_worker(
+            settings, database, _stop_on_signals(), concurrency=concurrency
+        )
+        return 0
     finally:
         await database.dispose()
 

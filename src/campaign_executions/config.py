@@ -6,7 +6,7 @@ Every variable the service reads is a field below; the README lists them all.
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///campaign_executions.db"
@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     worker_idle_poll_seconds: float = Field(default=1.0, gt=0)
     worker_batch_size: int = Field(default=1000, ge=1, le=10_000)
     cancel_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> "Settings":
+        # A lease that can run out between two heartbeats hands a live run to a
+        # second worker, which then sends the in-flight messages again.
+        if self.worker_heartbeat_seconds * 2 > self.worker_lease_seconds:
+            raise ValueError(
+                "WORKER_HEARTBEAT_SECONDS must be at most half of WORKER_LEASE_SECONDS"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -316,7 +316,7 @@ async def keep_scheduling_runs(
         campaign_id = rng.choice(campaigns)
         async with database.write() as session:
             execution = await schedule_execution(
-                session, campaign_id=campaign_id, scheduled_for=demo_now()
+                session, campaign_id=campaign_id, scheduled_for=datetime.now(UTC)
             )
         logger.info("demo_run_scheduled", extra={"execution_id": str(execution.id)})
         try:

@@ -14,7 +14,7 @@ from campaign_executions.storage.execution import (
 )
 from campaign_executions.storage.ledger import ledger_totals
 from campaign_executions.storage.watch import find_stopped
-from campaign_executions.worker.runner import Worker, WorkerOptions
+from campaign_executions.worker.runner import SEND_CHUNK, Worker, WorkerOptions
 from campaign_executions.worker.sender import Message, Sender, SendResult
 from campaign_executions.worker.simulated import SimulatedSender
 from tests.factories import campaign, execution, store, store_campaign
@@ -143,7 +143,11 @@ async def test_cancel_mid_run_stops_new_dispatches_and_counts_in_flight(
     await Worker(database, _senders(sender), OPTIONS).run_once()
 
     row, totals = await _load(database, run_id)
+    async with database.read() as session:
+        (step,) = (await list_step_executions(session, execution_ids=[run_id]))[run_id]
     assert row.status == ExecutionStatus.CANCELLED
+    assert step.status == ExecutionStatus.CANCELLED
+    assert step.completed_at is not None
     assert sender.batches == 1
     assert totals == (25, 25, 0)
     assert (row.total_dispatched, row.total_succeeded) == (25, 25)
@@ -219,3 +223,50 @@ async def test_stopping_worker_hands_its_run_back_for_another_to_finish(
     assert row.status == ExecutionStatus.SUCCEEDED
     assert totals == (100, 100, 0)
     assert len(successor.send_counts) == 75
+
+
+class NotifyingCancelSender:
+    """Cancels during its first chunk and tells the worker, as NOTIFY would."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.worker: Worker | None = None
+        self.sent = 0
+
+    async def send_batch(self, messages: Sequence[Message]) -> list[SendResult]:
+        if self.sent == 0:
+            execution_id = messages[0].execution_id
+            async with self.database.write() as session:
+                await cancel_execution(
+                    session, execution_id=execution_id, now=datetime.now(UTC)
+                )
+            assert self.worker is not None
+            self.worker.notice_stop(execution_id)
+        self.sent += len(messages)
+        return [SendResult(succeeded=True) for _ in messages]
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_cancel_mid_batch_sends_no_further_chunk_and_withdraws_the_rest(
+    database: Database,
+):
+    model, people = campaign(recipients=300)
+    await store_campaign(database, model, people)
+    run_id = await _due_run(database, model.id)
+    sender = NotifyingCancelSender(database)
+    worker = Worker(database, _senders(sender), WorkerOptions(batch_size=300))
+    sender.worker = worker
+
+    await worker.run_once()
+
+    row, totals = await _load(database, run_id)
+    async with database.read() as session:
+        (step,) = (await list_step_executions(session, execution_ids=[run_id]))[run_id]
+    assert sender.sent == SEND_CHUNK
+    assert totals == (SEND_CHUNK, SEND_CHUNK, 0)
+    assert (row.total_dispatched, row.total_succeeded) == (SEND_CHUNK, SEND_CHUNK)
+    assert row.status == ExecutionStatus.CANCELLED
+    assert step.status == ExecutionStatus.CANCELLED
+    assert step.total_dispatched == SEND_CHUNK

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
@@ -219,6 +228,48 @@ async def resolve_dispatches(  # noqa: PLR0913 - the fence's pair plus the batch
             increments={"total_succeeded": succeeded, "total_failed": failed},
         )
     return succeeded + failed
+
+
+async def withdraw_dispatches(  # noqa: PLR0913 - the fence's pair plus the batch
+    session: AsyncSession,
+    *,
+    execution_id: uuid.UUID,
+    token: uuid.UUID,
+    step_execution_id: uuid.UUID,
+    dispatch_ids: Sequence[int],
+    now: datetime,
+) -> int:
+    """Remove recorded dispatches that were never handed to a channel.
+
+    A run stopped mid-batch (cancel, shutdown) did not send these, so they
+    leave the ledger and `total_dispatched` drops by as many, in place.
+    Only still pending rows are removed; how many were.
+    """
+    await hold_execution(
+        session, execution_id=execution_id, token=token, now=now, running=False
+    )
+    withdrawn = 0
+    for start in range(0, len(dispatch_ids), BATCH_SIZE):
+        chunk = list(dispatch_ids[start : start + BATCH_SIZE])
+        statement = (
+            delete(DispatchModel)
+            .where(
+                DispatchModel.id.in_(chunk),
+                DispatchModel.step_execution_id == step_execution_id,
+                DispatchModel.outcome == str(DispatchOutcome.PENDING),
+            )
+            .returning(DispatchModel.id)
+            .execution_options(synchronize_session=False)
+        )
+        withdrawn += len((await session.execute(statement)).all())
+    if withdrawn:
+        await _add_totals(
+            session,
+            execution_id=execution_id,
+            step_execution_id=step_execution_id,
+            increments={"total_dispatched": -withdrawn},
+        )
+    return withdrawn
 
 
 async def finish_step(  # noqa: PLR0913 - the fence's pair plus the step's end

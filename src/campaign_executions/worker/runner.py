@@ -13,11 +13,13 @@ from campaign_executions.storage import claim, ledger
 from campaign_executions.storage.engine import Database
 from campaign_executions.storage.models import CampaignStepModel, ExecutionModel
 
-from .sender import Message, Sender
+from .sender import Message, Sender, SendResult
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Messages handed to a sender at once; a cancel lets at most this many more out.
+SEND_CHUNK = 64
 
 
 def utc_now() -> datetime:
@@ -49,6 +51,7 @@ class Run:
     execution: ExecutionModel
     token: uuid.UUID
     stopped: asyncio.Event
+    step_execution_id: uuid.UUID | None = None
 
     @property
     def execution_id(self) -> uuid.UUID:
@@ -167,6 +170,7 @@ class Worker:
             await self._finish(run, status, reason)
         except ExecutionStoppedError:
             logger.info("execution_stopped", extra=log)
+            await self._close_cancelled_step(run)
         except WorkerStoppingError:
             await self._release(run)
         except LeaseLostError:
@@ -212,6 +216,7 @@ class Worker:
                 channel=step.channel,
                 now=self.clock(),
             )
+        run.step_execution_id = step_execution.id
         logger.info(
             "step_started",
             extra={"execution_id": str(run.execution_id), "step": step.step_number},
@@ -254,13 +259,12 @@ class Worker:
             )
         if not tickets:
             return
-        channel = Channel(step.channel)
-        messages = [_message(run, step, channel, ticket) for ticket in tickets]
-        results = await self.senders[channel].send_batch(messages)
+        sent = await self._send(run, step, tickets)
         outcomes = [
             ledger.DispatchResult(ticket.dispatch_id, result.succeeded, result.error)
-            for ticket, result in zip(tickets, results, strict=True)
+            for ticket, result in sent
         ]
+        unsent = [ticket.dispatch_id for ticket in tickets[len(sent) :]]
         async with self.database.write() as session:
             resolved = await ledger.resolve_dispatches(
                 session,
@@ -270,10 +274,41 @@ class Worker:
                 results=outcomes,
                 now=self.clock(),
             )
+            if unsent:
+                await ledger.withdraw_dispatches(
+                    session,
+                    execution_id=run.execution_id,
+                    token=run.token,
+                    step_execution_id=step_execution_id,
+                    dispatch_ids=unsent,
+                    now=self.clock(),
+                )
         logger.debug(
             "batch_resolved",
             extra={"execution_id": str(run.execution_id), "resolved": resolved},
         )
+
+    async def _send(
+        self,
+        run: Run,
+        step: CampaignStepModel,
+        tickets: Sequence[ledger.DispatchTicket],
+    ) -> list[tuple[ledger.DispatchTicket, SendResult]]:
+        """Hand tickets to the channel a chunk at a time; stop between chunks.
+
+        A cancel or shutdown noticed mid-batch stops the sending, so at most one
+        chunk goes out after it; what was sent is returned, in order.
+        """
+        channel = Channel(step.channel)
+        sent: list[tuple[ledger.DispatchTicket, SendResult]] = []
+        for start in range(0, len(tickets), SEND_CHUNK):
+            if run.stopped.is_set() or self.shutdown.is_set():
+                break
+            chunk = tickets[start : start + SEND_CHUNK]
+            messages = [_message(run, step, channel, ticket) for ticket in chunk]
+            results = await self.senders[channel].send_batch(messages)
+            sent += zip(chunk, results, strict=True)
+        return sent
 
     async def _finish_step(
         self, run: Run, step: CampaignStepModel, step_execution_id: uuid.UUID
@@ -308,6 +343,23 @@ class Worker:
             "execution_finished",
             extra={"execution_id": str(run.execution_id), "status": status.name},
         )
+
+    async def _close_cancelled_step(self, run: Run) -> None:
+        """End the step a cancel interrupted, so no part of the run stays open."""
+        if run.step_execution_id is None:
+            return
+        try:
+            async with self.database.write() as session:
+                await ledger.finish_step(
+                    session,
+                    execution_id=run.execution_id,
+                    token=run.token,
+                    step_execution_id=run.step_execution_id,
+                    status=ExecutionStatus.CANCELLED,
+                    now=self.clock(),
+                )
+        except LeaseLostError:
+            return
 
     async def _release(self, run: Run) -> None:
         """Hand a run back on shutdown so that another worker resumes it at once."""

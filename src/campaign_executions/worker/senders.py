@@ -20,16 +20,24 @@ _CHANNEL_NAMES: Mapping[str, Channel] = {
 }
 
 
+class SenderConfigError(ValueError):
+    """The channel senders cannot be built from the settings."""
+
+
 def build_senders(settings: Settings) -> dict[Channel, Sender]:
     """One sender per channel; channels of the same kind share one instance.
 
-    Raises ValueError when the channel list is malformed, names an unknown
-    channel or sender, leaves a channel out, or needs a webhook URL that is unset.
+    Raises SenderConfigError when the channel list is malformed, names an
+    unknown channel or sender, leaves a channel out, or needs a webhook URL
+    that is unset or not an http(s) URL.
     """
-    kinds = parse_channel_senders(settings.channel_senders)
-    shared = {
-        kind: _build_sender(kind, settings) for kind in sorted(set(kinds.values()))
-    }
+    try:
+        kinds = parse_channel_senders(settings.channel_senders)
+        shared = {
+            kind: _build_sender(kind, settings) for kind in sorted(set(kinds.values()))
+        }
+    except ValueError as error:
+        raise SenderConfigError(str(error)) from None
     return {channel: shared[kind] for channel, kind in kinds.items()}
 
 
