@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = Field(default=30, gt=0)
     worker_heartbeat_seconds: float = Field(default=10, gt=0)
     worker_idle_poll_seconds: float = Field(default=1.0, gt=0)
-    worker_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    worker_batch_size: int = Field(default=2000, ge=1, le=10_000)
     cancel_poll_seconds: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")

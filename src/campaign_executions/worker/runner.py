@@ -41,7 +41,7 @@ class WorkerOptions:
     lease: timedelta = timedelta(seconds=30)
     heartbeat: timedelta = timedelta(seconds=10)
     idle_poll: float = 1.0
-    batch_size: int = 1000
+    batch_size: int = 2000
 
 
 @dataclass
