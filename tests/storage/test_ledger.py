@@ -27,12 +27,9 @@ from campaign_executions.storage.execution import cancel_execution
 from campaign_executions.storage.ledger import (
     DispatchResult,
     DispatchTicket,
-    audience,
-    finish_step,
     ledger_totals,
     record_dispatches,
     resolve_dispatches,
-    start_step,
 )
 from campaign_executions.storage.models import (
     Base,
@@ -42,6 +39,7 @@ from campaign_executions.storage.models import (
     RecipientModel,
     StepExecutionModel,
 )
+from campaign_executions.storage.step import audience, finish_step, start_step
 from campaign_executions.storage.watch import CANCEL_CHANNEL
 from tests.factories import BASE_TIME, execution
 

@@ -46,7 +46,6 @@ from campaign_executions.storage.ledger import (
     ledger_totals,
     record_dispatches,
     resolve_dispatches,
-    start_step,
 )
 from campaign_executions.storage.models import (
     CampaignModel,
@@ -54,6 +53,7 @@ from campaign_executions.storage.models import (
     RecipientModel,
     StepExecutionModel,
 )
+from campaign_executions.storage.step import start_step
 from tests.factories import BASE_TIME, execution
 
 T = TypeVar("T")

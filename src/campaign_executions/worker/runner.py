@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from campaign_executions.domain import Audience, Channel, ExecutionStatus
 from campaign_executions.errors import ExecutionStoppedError, LeaseLostError
 from campaign_executions.storage import claim, ledger
+from campaign_executions.storage import step as step_store
 from campaign_executions.storage.engine import Database
 from campaign_executions.storage.models import CampaignStepModel, ExecutionModel
 
@@ -208,7 +209,7 @@ class Worker:
     ) -> uuid.UUID:
         """Send one step to its audience, batch by batch; its step execution id."""
         async with self.database.write() as session:
-            step_execution = await ledger.start_step(
+            step_execution = await step_store.start_step(
                 session,
                 execution_id=run.execution_id,
                 token=run.token,
@@ -225,7 +226,7 @@ class Worker:
         while True:
             run.check(self.shutdown)
             async with self.database.read() as session:
-                batch = await ledger.audience(
+                batch = await step_store.audience(
                     session,
                     campaign_id=run.execution.campaign_id,
                     rule=Audience(step.audience),
@@ -314,7 +315,7 @@ class Worker:
         self, run: Run, step: CampaignStepModel, step_execution_id: uuid.UUID
     ) -> None:
         async with self.database.write() as session:
-            await ledger.finish_step(
+            await step_store.finish_step(
                 session,
                 execution_id=run.execution_id,
                 token=run.token,
@@ -350,7 +351,7 @@ class Worker:
             return
         try:
             async with self.database.write() as session:
-                await ledger.finish_step(
+                await step_store.finish_step(
                     session,
                     execution_id=run.execution_id,
                     token=run.token,
